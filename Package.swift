@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module boundaries are compiler-enforced: with internal imports by default, a public
+// signature that mentions a C type cannot compile outside its wrapper module.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "x2s3",
+    products: [
+        .executable(name: "x2s3", targets: ["x2s3"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: each imported by exactly one Swift wrapper module below.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CYaml", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
+
+        .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: strict),
+        .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
+        .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
+
+        .target(
+            name: "X2S3Core",
+            dependencies: ["YAML", "Posix", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "x2s3",
+            dependencies: [
+                "X2S3Core", "FastCGI", "Posix",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix"], swiftSettings: strict),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,30 @@
+#include "cposix.h"
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <string.h>
+#include <errno.h>
+
+_Static_assert(sizeof(struct open_how) == 24, "open_how layout changed");
+
+static int open_how_call(int dirfd, const char *path, int flags, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = resolve;
+    long r;
+    do {
+        r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    } while (r < 0 && errno == EINTR);
+    return (int)r;
+}
+
+int cposix_open_beneath(int dirfd, const char *path, int flags) {
+    return open_how_call(dirfd, path, flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags) {
+    return open_how_call(dirfd, path, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
+int cposix_resolve_beneath_flag(void) { return (int)RESOLVE_BENEATH; }

@@ -1,0 +1,17 @@
+#ifndef X2S3_CPOSIX_H
+#define X2S3_CPOSIX_H
+#include <stdint.h>
+#include <sys/types.h>
+
+// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: the kernel refuses any path
+// (through "..", an absolute symlink or a relative one) that leaves dirfd. glibc 2.36 has
+// no wrapper and Swift cannot call the variadic syscall(2), hence this shim.
+// Returns the new fd, or -1 with errno set (ENOSYS on kernels before 5.6).
+int cposix_open_beneath(int dirfd, const char *path, int flags);
+
+// The same, but symlinks are refused anywhere in the path (RESOLVE_NO_SYMLINKS).
+int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags);
+
+// Compile-time checks that the constants match the kernel ABI we were built against.
+int cposix_resolve_beneath_flag(void);
+#endif

@@ -1,0 +1,113 @@
+/// The whole configuration, as read from `config.yaml` (the original's format) plus `X2S3_*`
+/// overrides. Plain values; every default lives here so `config.template.yaml` can mirror it.
+public struct Config: Sendable, Equatable {
+    /// TRACE/DEBUG/INFO/WARNING/ERROR, as in the original (case-insensitive on input).
+    public var logLevel: String = "INFO"
+    /// HTML pages for browsers on `/` and folder URLs; `false` means XML only.
+    public var ui: Bool = true
+    /// Host-based buckets (`bucket.<base host>`); needs `baseURL`.
+    public var virtualBuckets: Bool = false
+    /// Public URL of the service; its host drives virtual buckets, and it is the UI's home link.
+    public var baseURL: BaseURL?
+    /// A quick file target appended after `targets` (and replacing one of the same name).
+    public var localPath: String?
+    /// Name of the `localPath` target.
+    public var localName: String = "local"
+    /// Bucket targets in config order (the `localPath` one, if any, last).
+    public var targets: [Target] = []
+    /// Keys the original accepts that have no meaning here; logged once at startup.
+    public var ignoredKeys: [String] = []
+
+    public init() {}
+
+    /// Finds a target by bucket name, case-insensitively; the last of duplicate names wins,
+    /// as in the original.
+    public func target(named name: String) -> Target? {
+        let lower = name.lowercased()
+        return targets.last { $0.name.lowercased() == lower }
+    }
+}
+
+/// `base_url`, split once at load time.
+public struct BaseURL: Sendable, Equatable {
+    public var scheme: String
+    public var host: String
+    public var port: Int?
+    /// Always ends with `/` (the original normalises it so).
+    public var path: String
+
+    public init(scheme: String, host: String, port: Int?, path: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.path = path
+    }
+
+    /// The URL as text, e.g. `https://data.example.org/`.
+    public var string: String {
+        var s = "\(scheme)://\(host)"
+        if let port { s += ":\(port)" }
+        return s + path
+    }
+}
+
+/// One bucket.
+public struct Target: Sendable, Equatable {
+    /// The bucket name as configured (case kept for listings).
+    public var name: String
+    /// `false` makes the bucket key-only: absent from ListBuckets, listings 403, misses 403.
+    public var browseable: Bool = true
+    public var kind: Kind
+
+    public init(name: String, browseable: Bool = true, kind: Kind) {
+        self.name = name
+        self.browseable = browseable
+        self.kind = kind
+    }
+
+    /// The two backends; a closed set, so there is no registry.
+    public enum Kind: Sendable, Equatable {
+        case file(FileOptions)
+        case s3(S3Options)
+    }
+}
+
+/// Options of a `client: file` target.
+public struct FileOptions: Sendable, Equatable {
+    /// The bucket root directory (must exist; resolved at load time).
+    public var path: String
+    /// Read size when streaming, in bytes.
+    public var bufferSize: Int = 65536
+    /// Content-MD5 ETags instead of the cheap (mtime, size) ones.
+    public var calculateETags: Bool = false
+    /// Hand the bytes to nginx with X-Accel-Redirect (only when nginx announces the internal location).
+    public var offload: Bool = false
+
+    public init(path: String) { self.path = path }
+}
+
+/// Options of a `client: s3` (alias `aioboto`) target.
+public struct S3Options: Sendable, Equatable {
+    /// Upstream bucket name.
+    public var bucket: String
+    /// Key prefix the bucket is rooted at; stored without leading or trailing `/`.
+    public var prefix: String = ""
+    /// Upstream endpoint URL; nil means AWS (`https://s3.<region>.amazonaws.com`).
+    public var endpoint: String?
+    /// Files holding the credentials; both nil means anonymous (unsigned) requests.
+    public var accessKeyPath: String?
+    public var secretKeyPath: String?
+    /// Signing region.
+    public var region: String = "us-east-1"
+    /// Pass upstream ETags through (off by default: some stores' ETags are not MD5s).
+    public var proxyETag: Bool = false
+    /// `path` or `virtual` upstream addressing; `auto` means path for custom endpoints.
+    public var addressingStyle: String = "auto"
+    /// Seconds; from the botocore-style `config` mapping.
+    public var connectTimeout: Double = 60
+    public var readTimeout: Double = 60
+    /// Total attempts for idempotent requests that fail before any byte was sent.
+    public var maxAttempts: Int = 3
+
+    public init(bucket: String) { self.bucket = bucket }
+}
