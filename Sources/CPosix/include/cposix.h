@@ -2,6 +2,7 @@
 #define X2S3_CPOSIX_H
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 // openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: the kernel refuses any path
 // (through "..", an absolute symlink or a relative one) that leaves dirfd. glibc 2.36 has

@@ -1,0 +1,121 @@
+internal import Glibc
+internal import CPosix
+
+/// Owns one open file descriptor and closes it exactly once, in `deinit`.
+/// A class (not `~Copyable`) so it can sit in caches and optionals; the fd never escapes as a
+/// bare integer except through `withRawValue`, used by the rare caller that hands it to C.
+public final class FileDescriptor {
+    private let fd: Int32
+
+    init(owning fd: Int32) { self.fd = fd }
+    deinit { _ = close(fd) }
+
+    /// Lends the raw descriptor for a call that cannot take the owner.
+    public func withRawValue<R, E: Error>(_ body: (Int32) throws(E) -> R) throws(E) -> R { try body(fd) }
+
+    /// Opens a directory to serve as a root. Wraps `open(2)` with `O_DIRECTORY | O_CLOEXEC`.
+    public static func openDirectory(_ path: String) throws(Errno) -> FileDescriptor {
+        let fd = try valueOrErrno { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        return FileDescriptor(owning: fd)
+    }
+
+    /// Opens `relativePath` under this directory, refusing (EXDEV/ELOOP) any resolution that
+    /// leaves it: `..`, absolute paths and symlinks pointing outside are stopped by the kernel,
+    /// so there is no check-then-open race. Wraps `openat2(2)` with `RESOLVE_BENEATH`.
+    public func openBeneath(_ relativePath: String, directory: Bool = false) throws(Errno) -> FileDescriptor {
+        let flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (directory ? O_DIRECTORY : 0)
+        let path = relativePath.isEmpty ? "." : relativePath
+        let newFD = try valueOrErrno { cposix_open_beneath(fd, path, flags) }
+        return FileDescriptor(owning: newFD)
+    }
+
+    /// Metadata of the open file. Wraps `fstat(2)`.
+    public func stat() throws(Errno) -> FileStat {
+        var st = Glibc.stat()
+        _ = try valueOrErrno { fstat(fd, &st) }
+        return FileStat(st)
+    }
+
+    /// Metadata of `name` in this directory, following a final symlink only if `follow`.
+    /// Wraps `fstatat(2)`.
+    public func stat(at name: String, follow: Bool) throws(Errno) -> FileStat {
+        var st = Glibc.stat()
+        _ = try valueOrErrno { fstatat(fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) }
+        return FileStat(st)
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at EOF). Wraps `pread(2)`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int {
+        try valueOrErrno { pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// Reads the whole file (for small metadata files only; callers bound `limit`).
+    public func readAll(limit: Int) throws(Errno) -> [UInt8] {
+        var out: [UInt8] = []
+        var offset: UInt64 = 0
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while out.count < limit {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try read(into: $0, at: offset) }
+            } catch let e as Errno {
+                throw e
+            } catch {
+                throw Errno.ioError
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<min(n, limit - out.count)])
+            offset += UInt64(n)
+        }
+        return out
+    }
+
+    /// Reads an extended attribute; nil when absent or unsupported. Wraps `fgetxattr(2)`.
+    public func extendedAttribute(_ name: String, maxSize: Int = 256) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: maxSize)
+        let n = buf.withUnsafeMutableBytes { fgetxattr(fd, name, $0.baseAddress, maxSize) }
+        return n < 0 ? nil : Array(buf[0..<n])
+    }
+
+    /// Stores an extended attribute; false when the filesystem refuses (read-only, no xattrs).
+    /// Wraps `fsetxattr(2)`.
+    @discardableResult
+    public func setExtendedAttribute(_ name: String, _ value: [UInt8]) -> Bool {
+        value.withUnsafeBytes { fsetxattr(fd, name, $0.baseAddress, value.count, 0) } == 0
+    }
+}
+
+/// The fields of `struct stat` x2s3 uses, copied out once.
+public struct FileStat: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+    public var kind: Kind
+    public var size: UInt64
+    /// Modification time, seconds and nanoseconds since the epoch.
+    public var mtimeSeconds: Int64
+    public var mtimeNanoseconds: Int64
+    public var device: UInt64
+    public var inode: UInt64
+
+    init(_ st: Glibc.stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        size = UInt64(st.st_size)
+        mtimeSeconds = Int64(st.st_mtim.tv_sec)
+        mtimeNanoseconds = Int64(st.st_mtim.tv_nsec)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    public init(kind: Kind, size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: Int64 = 0, device: UInt64 = 0, inode: UInt64 = 0) {
+        self.kind = kind
+        self.size = size
+        self.mtimeSeconds = mtimeSeconds
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.device = device
+        self.inode = inode
+    }
+}
