@@ -1,0 +1,108 @@
+import Posix
+
+/// A POSIX directory as a bucket. Keys resolve under the root with openat2(RESOLVE_BENEATH),
+/// so `..`, absolute paths and symlinks leading outside are refused by the kernel itself, with
+/// no window between a check and the open.
+public final class FileBackend: StorageBackend {
+    let root: FileDescriptor
+    let options: FileOptions
+    let bucket: String
+    let etags: ETagPolicy
+
+    /// Opens the bucket root. Fails if the directory is gone (the config checked it at start).
+    public init(bucket: String, options: FileOptions) throws(S3Error) {
+        do {
+            root = try FileDescriptor.openDirectory(options.path)
+        } catch {
+            throw .serviceUnavailable("The bucket's storage is not available.")
+        }
+        self.options = options
+        self.bucket = bucket
+        self.etags = ETagPolicy(calculate: options.calculateETags)
+    }
+
+    /// The root directory's modification time, reported as the bucket's CreationDate.
+    public var rootModified: Int64 { (try? root.stat().mtimeSeconds) ?? 0 }
+
+    public func head(_ key: String) throws(S3Error) -> ObjectInfo {
+        let (_, info) = try openFile(key)
+        return info
+    }
+
+    public func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
+        let (fd, info) = try openFile(key)
+        return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
+    }
+
+    public func list(_ query: ListQuery) throws(S3Error) -> ListPage {
+        let etags = self.etags
+        let lister = FileLister(root: root, bucket: bucket) { fd, stat in etags.etag(for: fd, stat: stat) }
+        return try lister.list(query)
+    }
+
+    /// Opens a key that names a regular file, or throws `.noSuchKey`. Keys that no listing
+    /// could produce (empty, `.`/`..` segments, `//`, a trailing `/`) do not exist.
+    func openFile(_ key: String) throws(S3Error) -> (FileDescriptor, ObjectInfo) {
+        guard FileBackend.isListableKey(key) else { throw .noSuchKey(key: key) }
+        let fd: FileDescriptor
+        let st: FileStat
+        do {
+            fd = try root.openBeneath(key)
+            st = try fd.stat()
+        } catch {
+            throw FileBackend.map(error, key: key)
+        }
+        guard st.kind == .regular else { throw .noSuchKey(key: key) }
+        let info = ObjectInfo(size: st.size, lastModified: Timestamp(seconds: st.mtimeSeconds, nanoseconds: st.mtimeNanoseconds),
+                              etag: etags.etag(for: fd, stat: st))
+        return (fd, info)
+    }
+
+    static func isListableKey(_ key: String) -> Bool {
+        if key.isEmpty || key.hasPrefix("/") || key.hasSuffix("/") { return false }
+        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty || segment == "." || segment == ".." { return false }
+        }
+        return true
+    }
+
+    /// errno → S3: anything that means "no such object here" is NoSuchKey (including paths
+    /// the kernel refused to resolve beneath the root); storage trouble is a retryable 503.
+    static func map(_ errno: Errno, key: String) -> S3Error {
+        switch errno {
+        case .ioError, .stale: return .serviceUnavailable("The storage returned an I/O error; please retry.")
+        case .tooManyOpenFiles: return .slowDown("Please reduce your request rate.")
+        default: return .noSuchKey(key: key)
+        }
+    }
+}
+
+/// An open regular file, streamed with pread in `bufferSize` chunks.
+final class FileObjectBody: ObjectBody {
+    let fd: FileDescriptor
+    let info: ObjectInfo
+    let bufferSize: Int
+    var available: Range<UInt64> { 0..<info.size }
+
+    init(fd: FileDescriptor, info: ObjectInfo, bufferSize: Int) {
+        self.fd = fd
+        self.info = info
+        self.bufferSize = bufferSize
+    }
+
+    func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
+        guard !range.isEmpty else { return }
+        let size = Int(min(UInt64(bufferSize), UInt64(range.count)))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let want = Int(min(UInt64(size), range.upperBound - offset))
+            let n = try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset)
+            // The file shrank under us: we cannot pad, so the stream is cut short.
+            if n == 0 { throw S3Error.internalError("file truncated while streaming") }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            offset += UInt64(n)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// Date formatting and parsing with civil-calendar arithmetic: pure, locale-free and
+/// independent of the process time zone.
+public enum HTTPDate {
+    private static let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Broken-down UTC time.
+    public struct Parts: Equatable, Sendable {
+        public var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int
+    }
+
+    /// Seconds since the epoch → UTC calendar fields (Howard Hinnant's civil_from_days).
+    public static func parts(_ t: Int64) -> Parts {
+        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
+        let secs = Int(t - days * 86400)
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400) + (m <= 2 ? 1 : 0)
+        let wd = Int(((days % 7) + 7) % 7)
+        return Parts(year: y, month: m, day: d, hour: secs / 3600, minute: secs % 3600 / 60, second: secs % 60, weekday: wd)
+    }
+
+    /// UTC calendar fields → seconds since the epoch (days_from_civil).
+    public static func epoch(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64(month > 2 ? month - 3 : month + 9)
+        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return days * 86400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    private static func four(_ n: Int) -> String {
+        let s = String(n)
+        return s.count >= 4 ? s : String(repeating: "0", count: 4 - s.count) + s
+    }
+
+    /// IMF-fixdate for `Last-Modified`: `Wed, 25 Nov 2026 10:00:00 GMT`.
+    public static func rfc1123(_ t: Int64) -> String {
+        let p = parts(t)
+        return "\(days[p.weekday]), \(two(p.day)) \(months[p.month - 1]) \(four(p.year)) \(two(p.hour)):\(two(p.minute)):\(two(p.second)) GMT"
+    }
+
+    /// ISO 8601 as S3 listings write it: `2026-11-25T10:00:00.000Z`.
+    public static func iso8601(_ t: Int64) -> String {
+        let p = parts(t)
+        return "\(four(p.year))-\(two(p.month))-\(two(p.day))T\(two(p.hour)):\(two(p.minute)):\(two(p.second)).000Z"
+    }
+
+    /// Parses the three HTTP-date forms RFC 9110 requires recipients to accept; nil otherwise.
+    public static func parse(_ text: String) -> Int64? {
+        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
+        func month(_ s: Substring) -> Int? { months.firstIndex { $0.lowercased() == s.lowercased() }.map { $0 + 1 } }
+        func clock(_ s: Substring) -> (Int, Int, Int)? {
+            let f = s.split(separator: ":")
+            guard f.count == 3, let h = Int(f[0]), let m = Int(f[1]), let sec = Int(f[2]),
+                  (0...23).contains(h), (0...59).contains(m), (0...60).contains(sec) else { return nil }
+            return (h, m, sec)
+        }
+        func valid(_ y: Int, _ mo: Int, _ d: Int) -> Bool { y >= 1601 && y <= 9999 && (1...31).contains(d) && (1...12).contains(mo) }
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        if tokens.count == 6, tokens[5] == "GMT", let d = Int(tokens[1]), let mo = month(tokens[2]),
+           let y = Int(tokens[3]), tokens[3].count == 4, let c = clock(tokens[4]), valid(y, mo, d) {
+            return epoch(year: y, month: mo, day: d, hour: c.0, minute: c.1, second: c.2)
+        }
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        if tokens.count == 4, tokens[3] == "GMT" {
+            let dmy = tokens[1].split(separator: "-")
+            if dmy.count == 3, let d = Int(dmy[0]), let mo = month(dmy[1]), let yy = Int(dmy[2]), let c = clock(tokens[2]) {
+                let y = dmy[2].count == 2 ? (yy < 70 ? 2000 + yy : 1900 + yy) : yy
+                if valid(y, mo, d) { return epoch(year: y, month: mo, day: d, hour: c.0, minute: c.1, second: c.2) }
+            }
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        if tokens.count == 5, let mo = month(tokens[1]), let d = Int(tokens[2]), let c = clock(tokens[3]),
+           let y = Int(tokens[4]), valid(y, mo, d) {
+            return epoch(year: y, month: mo, day: d, hour: c.0, minute: c.1, second: c.2)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,75 @@
+/// File extension → Content-Type, as a fixed table so answers never depend on the host's
+/// /etc/mime.types (the original's did). Text types carry no charset, as in the original.
+public enum MediaType {
+    /// The type served for names the table does not know; such objects also get
+    /// `Content-Disposition: attachment` so browsers download instead of guessing.
+    public static let fallback = "application/octet-stream"
+
+    static let byExtension: [String: String] = [
+        // Data formats of the imaging world
+        "zarray": "application/json", "zattrs": "application/json", "zgroup": "application/json",
+        "zmetadata": "application/json", "json": "application/json", "geojson": "application/geo+json",
+        "yaml": "text/plain+yaml", "h5": "application/x-hdf5", "hdf5": "application/x-hdf5",
+        "nc": "application/x-netcdf", "tif": "image/tiff", "tiff": "image/tiff",
+        "nrrd": "application/octet-stream", "npy": "application/octet-stream",
+        "mrc": "application/marc", "nii": "application/octet-stream",
+        // Text
+        "txt": "text/plain", "md": "text/markdown", "markdown": "text/markdown", "csv": "text/csv",
+        "tsv": "text/tab-separated-values", "html": "text/html", "htm": "text/html", "css": "text/css",
+        "js": "text/javascript", "mjs": "text/javascript", "xml": "application/xml", "py": "text/x-python",
+        "log": "text/plain", "ini": "text/plain", "cfg": "text/plain", "rst": "text/x-rst", "java": "text/x-java",
+        "c": "text/x-c", "h": "text/x-c", "sh": "application/x-sh", "toml": "application/toml",
+        // Images, media
+        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+        "svg": "image/svg+xml", "webp": "image/webp", "bmp": "image/bmp", "ico": "image/vnd.microsoft.icon",
+        "avif": "image/avif", "mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime",
+        "avi": "video/x-msvideo", "mp3": "audio/mpeg", "wav": "audio/x-wav",
+        // Documents and archives (compressed suffixes are served as themselves, never as the
+        // inner type without Content-Encoding: `x.json.gz` is gzip, not JSON)
+        "pdf": "application/pdf", "zip": "application/zip", "gz": "application/gzip",
+        "tgz": "application/gzip", "bz2": "application/x-bzip2", "xz": "application/x-xz",
+        "zst": "application/zstd", "tar": "application/x-tar", "7z": "application/x-7z-compressed",
+        "wasm": "application/wasm", "ipynb": "application/x-ipynb+json", "parquet": "application/vnd.apache.parquet",
+    ]
+
+    /// The Content-Type for a key, from the extension of its last segment (case-insensitive).
+    public static func forKey(_ key: String) -> String {
+        let name = key.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(key)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex || name.count > 1 else { return fallback }
+        let ext = name[name.index(after: dot)...].lowercased()
+        return byExtension[ext] ?? fallback
+    }
+
+    /// `Content-Disposition` for a download, RFC 6266: a quoted ASCII fallback plus
+    /// `filename*` when the name is not plain ASCII.
+    public static func attachmentDisposition(forKey key: String) -> String {
+        let name = String(key.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }
+        var fallbackName = ""
+        for s in name.unicodeScalars {
+            if s == "\"" || s == "\\" { fallbackName += "_" } else if s.isASCII && s.value >= 0x20 && s.value != 0x7F {
+                fallbackName.unicodeScalars.append(s)
+            } else { fallbackName += "_" }
+        }
+        var value = "attachment; filename=\"\(fallbackName)\""
+        if !ascii {
+            var enc = ""
+            for b in name.utf8 {
+                let c = Character(Unicode.Scalar(b))
+                if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "!#$&+-.^_`|~".contains(c) {
+                    enc.append(c)
+                } else {
+                    enc += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
+                }
+            }
+            value += "; filename*=UTF-8''\(enc)"
+        }
+        return value
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

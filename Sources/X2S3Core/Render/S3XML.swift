@@ -1,0 +1,87 @@
+/// The fixed S3 XML documents (errors, ListBuckets, ACL, location) as pure string builders.
+/// Listings are in `ListXML`. Every text node goes through `xmlEscape`.
+public enum S3XML {
+    public static let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    public static let namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+    /// The one owner x2s3 reports everywhere (listings, ListBuckets, ACLs).
+    public static let ownerID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+    public static let ownerName = "x2s3"
+
+    static var ownerElement: String {
+        "<Owner><ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Owner>"
+    }
+
+    /// The `Error` document. `resource` is the request path; bucket/key are added for the
+    /// codes whose AWS documents carry them.
+    public static func error(_ error: S3Error, resource: String, requestID: String) -> String {
+        let w = error.wire
+        var s = declaration + "<Error><Code>\(xmlEscape(w.code))</Code><Message>\(xmlEscape(w.message))</Message>"
+        switch error {
+        case .noSuchKey(let key): s += "<Key>\(xmlEscape(key))</Key>"
+        case .noSuchBucket(let bucket): s += "<BucketName>\(xmlEscape(bucket))</BucketName>"
+        case .invalidArgument(_, let name?, let value):
+            s += "<ArgumentName>\(xmlEscape(name))</ArgumentName>"
+            if let value { s += "<ArgumentValue>\(xmlEscape(value))</ArgumentValue>" }
+        case .invalidRange(let size):
+            s += "<RangeRequested>\(xmlEscape(resource))</RangeRequested><ActualObjectSize>\(size)</ActualObjectSize>"
+        case .methodNotAllowed(let method):
+            s += "<Method>\(xmlEscape(method))</Method><ResourceType>OBJECT</ResourceType>"
+        case .preconditionFailed(let condition): s += "<Condition>\(xmlEscape(condition))</Condition>"
+        default: break
+        }
+        if case .invalidRange = error {} else { s += "<Resource>\(xmlEscape(resource))</Resource>" }
+        s += "<RequestId>\(requestID)</RequestId><HostId>\(requestID)</HostId></Error>"
+        return s
+    }
+
+    /// `ListAllMyBucketsResult` for the browseable buckets, in config order.
+    public static func listBuckets(_ buckets: [(name: String, created: Int64)]) -> String {
+        var s = declaration + "<ListAllMyBucketsResult xmlns=\"\(namespace)\">" + ownerElement + "<Buckets>"
+        for b in buckets {
+            s += "<Bucket><Name>\(xmlEscape(b.name))</Name><CreationDate>\(HTTPDate.iso8601(b.created))</CreationDate></Bucket>"
+        }
+        return s + "</Buckets></ListAllMyBucketsResult>"
+    }
+
+    /// The original's public-read ACL (AllUsers READ), now with the S3 namespace.
+    public static var publicReadACL: String {
+        declaration + "<AccessControlPolicy xmlns=\"\(namespace)\">" + ownerElement
+            + "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\">"
+            + "<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>"
+            + "</AccessControlList></AccessControlPolicy>"
+    }
+
+    /// GetBucketLocation: empty means us-east-1, as S3 answers.
+    public static func location(region: String) -> String {
+        let r = region == "us-east-1" ? "" : xmlEscape(region)
+        return declaration + "<LocationConstraint xmlns=\"\(namespace)\">\(r)</LocationConstraint>"
+    }
+}
+
+/// Escapes XML text and attribute values, and drops characters XML 1.0 cannot carry at all
+/// (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF), so no response is ever invalid XML.
+public func xmlEscape(_ s: String) -> String {
+    var needs = false
+    for b in s.utf8 where b == 0x26 || b == 0x3C || b == 0x3E || b == 0x22 || b == 0x27 || b < 0x20 || b == 0xEF {
+        needs = true
+        break
+    }
+    if !needs { return s }
+    var out = ""
+    out.reserveCapacity(s.utf8.count + 16)
+    for u in s.unicodeScalars {
+        switch u {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&apos;"
+        case "\t", "\n": out.unicodeScalars.append(u)
+        case "\r": out += "&#13;"
+        default:
+            if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF { continue }
+            out.unicodeScalars.append(u)
+        }
+    }
+    return out
+}

@@ -1,0 +1,144 @@
+/// Request + config → route. Pure: no I/O, no backend; the precedence rules live only here.
+public enum Router {
+    /// Subresources S3 defines that a read-only gateway does not implement: answered with
+    /// 501 instead of being mistaken for a listing or an object read.
+    static let unsupportedSubresources: Set<String> = [
+        "accelerate", "analytics", "attributes", "cors", "delete", "encryption", "intelligent-tiering",
+        "inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock",
+        "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment",
+        "restore", "retention", "select", "tagging", "torrent", "uploadId", "uploads", "versioning",
+        "versions", "website", "partNumber", "versionId", "session",
+    ]
+
+    /// Assets compiled into the binary, by URL path.
+    static let assetPaths: [String: String] = [
+        "/favicon.ico": "favicon.ico",
+    ]
+
+    public static func route(_ request: S3Request, config: Config) -> RoutedRequest {
+        var routed = RoutedRequest(route: .error(.internalError("unrouted")), varyAccept: false,
+                                   resource: request.path, bucket: nil, virtualHost: false)
+        let method = request.method
+        if method == "OPTIONS" {
+            let isPreflight = request.header("origin") != nil && request.header("access-control-request-method") != nil
+            routed.route = isPreflight ? .preflight
+                : .error(.badRequest("Insufficient information. Origin request header needed."))
+            return routed
+        }
+        guard method == "GET" || method == "HEAD" else {
+            routed.route = .error(.methodNotAllowed(method: method))
+            return routed
+        }
+        var path = request.path
+        if let base = config.baseURL, base.path != "/", path.hasPrefix(base.path) {
+            path = "/" + path.dropFirst(base.path.count)
+        }
+        if path == "/robots.txt" { routed.route = .robots; return routed }
+        if let asset = assetPaths[path] ?? staticAsset(path) { routed.route = .asset(name: asset); return routed }
+
+        let html = config.ui && prefersHTML(request.header("accept"))
+        // Bucket and key: from the Host header for virtual buckets, else the first segment.
+        var bucketName: String
+        var key: Substring
+        if let vb = virtualBucket(host: request.host, config: config) {
+            bucketName = vb
+            key = path.dropFirst()
+            routed.virtualHost = true
+        } else {
+            let rest = path.dropFirst()
+            if let slash = rest.firstIndex(of: "/") {
+                bucketName = String(rest[..<slash])
+                key = rest[rest.index(after: slash)...]
+            } else {
+                bucketName = String(rest)
+                key = ""
+            }
+        }
+        if bucketName.isEmpty {
+            routed.route = .listBuckets(html: html)
+            routed.varyAccept = true
+            return routed
+        }
+        routed.bucket = bucketName
+        guard let target = config.target(named: bucketName) else {
+            routed.route = .error(.noSuchBucket(bucket: bucketName))
+            return routed
+        }
+        if request.hasQuery("acl") { routed.route = .acl(target: target); return routed }
+        if request.hasQuery("location") { routed.route = .location(target: target); return routed }
+        if let sub = request.query.first(where: { unsupportedSubresources.contains($0.name) }) {
+            routed.route = .error(.notImplemented("A header or query you provided implies functionality that is not implemented (\(sub.name))."))
+            return routed
+        }
+        if key.isEmpty {
+            if let listType = request.queryValue("list-type") {
+                guard target.browseable else { routed.route = .error(.accessDenied); return routed }
+                guard listType == "2" else {
+                    routed.route = .error(.invalidArgument("Invalid List Type specified in Request",
+                                                           argumentName: "list-type", argumentValue: listType ?? ""))
+                    return routed
+                }
+                routed.route = listRoute(request, target: target, bucket: bucketName, version: .v2)
+                return routed
+            }
+            routed.varyAccept = true
+            guard target.browseable else { routed.route = .error(.accessDenied); return routed }
+            routed.route = html ? .browse(target: target, bucket: bucketName, prefix: "")
+                : listRoute(request, target: target, bucket: bucketName, version: .v1)
+            return routed
+        }
+        if key.hasSuffix("/") {
+            // A folder URL: people get the folder page, S3 clients get GetObject("dir/") → 404.
+            routed.varyAccept = true
+            if html {
+                routed.route = target.browseable ? .browse(target: target, bucket: bucketName, prefix: String(key)) : .error(.accessDenied)
+                return routed
+            }
+        }
+        routed.route = .object(target: target, bucket: bucketName, key: String(key))
+        return routed
+    }
+
+    private static func listRoute(_ request: S3Request, target: Target, bucket: String, version: ListQuery.Version) -> Route {
+        do {
+            return .listObjects(target: target, bucket: bucket, query: try ListQueryParser.parse(request.query, version: version))
+        } catch {
+            return .error(error)
+        }
+    }
+
+    private static func staticAsset(_ path: String) -> String? {
+        guard path.hasPrefix("/static/") else { return nil }
+        let name = String(path.dropFirst(8))
+        return name.isEmpty || name.contains("/") ? nil : name
+    }
+
+    /// The bucket named by the Host header: only hosts ending in `.<base host>` are virtual;
+    /// `www.<base host>` and every other host are path-style.
+    static func virtualBucket(host: String?, config: Config) -> String? {
+        guard config.virtualBuckets, let base = config.baseURL, var host = host?.lowercased() else { return nil }
+        if host.hasPrefix("[") { return nil }
+        if let colon = host.lastIndex(of: ":") { host = String(host[..<colon]) }
+        if host.hasSuffix(".") { host.removeLast() }
+        let suffix = "." + base.host.lowercased()
+        guard host.hasSuffix(suffix), host.count > suffix.count else { return nil }
+        let label = host.dropLast(suffix.count).split(separator: ".").first.map(String.init) ?? ""
+        return label.isEmpty || label == "www" ? nil : label
+    }
+
+    /// The original's negotiation: HTML iff `text/html` appears before `application/xml`
+    /// (or without it). q-values are ignored; no Accept or `*/*` means XML.
+    public static func prefersHTML(_ accept: String?) -> Bool {
+        guard let accept, let h = offset(of: "text/html", in: accept) else { return false }
+        guard let x = offset(of: "application/xml", in: accept) else { return true }
+        return h < x
+    }
+
+    /// Byte offset of the first occurrence of `needle`, without Foundation.
+    static func offset(of needle: String, in haystack: String) -> Int? {
+        let h = Array(haystack.utf8), n = Array(needle.utf8)
+        guard n.count <= h.count else { return nil }
+        for i in 0...(h.count - n.count) where h[i] == n[0] && Array(h[i..<(i + n.count)]) == n { return i }
+        return nil
+    }
+}
