@@ -1,0 +1,154 @@
+/// The route handlers: each turns a route into a `Response` or throws an `S3Error`.
+extension Dispatcher {
+    mutating func run(_ routed: RoutedRequest, _ request: S3Request, requestID: String) -> Response {
+        let isHead = request.method == "HEAD"
+        do {
+            return try respond(routed, request)
+        } catch {
+            var e = error
+            // Key-only buckets: a miss must not tell an outsider whether a key exists.
+            if case .noSuchKey = e, let target = routed.route.target, !target.browseable { e = .accessDenied }
+            return errorResponse(e, resource: routed.resource, requestID: requestID, isHead: isHead)
+        }
+    }
+
+    private mutating func respond(_ routed: RoutedRequest, _ request: S3Request) throws(S3Error) -> Response {
+        switch routed.route {
+        case .error(let e):
+            throw e
+        case .robots:
+            return Response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("User-agent: *\nDisallow: /".utf8))
+        case .asset(let name):
+            guard let asset = Assets.named(name) else { throw .noSuchKey(key: name) }
+            var r = Response(status: 200, contentType: asset.contentType, body: asset.bytes)
+            r.head.add("Cache-Control", "public, max-age=86400")
+            return r
+        case .preflight:
+            return try preflight(request)
+        case .listBuckets(let html):
+            return try listBuckets(html: html, request: request, routed: routed)
+        case .listObjects(let target, let bucket, let query):
+            let page = try backend(for: target).list(query)
+            return Response(status: 200, contentType: "application/xml", body: Array(ListXML.render(bucket: bucket, query: query, page: page).utf8))
+        case .browse(let target, let bucket, let prefix):
+            return try browse(target: target, bucket: bucket, prefix: prefix, request: request, routed: routed)
+        case .acl(let target):
+            guard target.browseable else { throw .accessDenied }
+            return Response(status: 200, contentType: "application/xml", body: Array(S3XML.publicReadACL.utf8))
+        case .location(let target):
+            guard target.browseable else { throw .accessDenied }
+            var region = "us-east-1"
+            if case .s3(let o) = target.kind { region = o.region }
+            return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: region).utf8))
+        case .object(let target, _, let key):
+            return try object(target: target, key: key, request: request)
+        }
+    }
+
+    /// GetObject/HeadObject: conditionals first (RFC 9110 order), then the range.
+    private mutating func object(target: Target, key: String, request: S3Request) throws(S3Error) -> Response {
+        let backend = try backend(for: target)
+        let rangeRequest = ByteRangeRequest(header: request.header("range"))
+        let info: ObjectInfo
+        var body: (any ObjectBody)?
+        if request.method == "HEAD" {
+            info = try backend.head(key)
+        } else {
+            let opened = try backend.open(key, range: rangeRequest)
+            info = opened.info
+            body = opened
+        }
+        switch Preconditions.evaluate(headers: request.headers, etag: info.etag, lastModified: info.lastModified.seconds) {
+        case .failed(let condition):
+            throw .preconditionFailed(condition: condition)
+        case .notModified:
+            return Response(head: ObjectHeaders.notModified(info: info), body: .none)
+        case .proceed(let honourRange):
+            var range: Range<UInt64>?
+            if honourRange, let rangeRequest {
+                guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size) }
+                range = r
+            }
+            let head = ObjectHeaders.forObject(key: key, info: info, range: range)
+            let wanted = range ?? 0..<info.size
+            if let body {
+                // A remote body may hold only what the upstream sent; never promise more.
+                guard body.available.lowerBound <= wanted.lowerBound, body.available.upperBound >= wanted.upperBound else {
+                    throw .badGateway("The upstream returned a different range than requested.")
+                }
+                return Response(head: head, body: .object(body, wanted))
+            }
+            return Response(head: head, body: .none)
+        }
+    }
+
+    private func preflight(_ request: S3Request) throws(S3Error) -> Response {
+        let method = (request.header("access-control-request-method") ?? "").trimmingSpaces.uppercased()
+        guard method == "GET" || method == "HEAD" else {
+            throw .upstream(status: 403, code: "AccessForbidden", message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+        }
+        var r = Response(status: 204)
+        r.head.add("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+        if let h = request.header("access-control-request-headers"), !h.isEmpty {
+            r.head.add("Access-Control-Allow-Headers", h)
+        }
+        // Browsers cap this (Chromium: 2 h); long enough that chunk bursts skip preflights.
+        r.head.add("Access-Control-Max-Age", "7200")
+        r.head.add("Vary", "Access-Control-Request-Headers")
+        return r
+    }
+
+    private mutating func listBuckets(html: Bool, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
+        var buckets: [(name: String, created: Int64)] = []
+        for t in config.targets where t.browseable {
+            var created: Int64 = 946_684_800  // 2000-01-01: upstream buckets have no local date
+            if case .file = t.kind, let fb = try? backend(for: t) as? FileBackend { created = fb.rootModified }
+            buckets.append((t.name, created))
+        }
+        if html {
+            let page = HTMLPages.index(buckets: buckets.map(\.name), context: pageContext(request, routed))
+            return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
+        }
+        return Response(status: 200, contentType: "application/xml", body: Array(S3XML.listBuckets(buckets).utf8))
+    }
+
+    private mutating func browse(target: Target, bucket: String, prefix: String, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
+        var query = ListQuery(version: .v2)
+        query.prefix = prefix
+        query.delimiter = "/"
+        query.maxKeys = 200
+        if let token = request.queryValue("continuation-token") ?? nil, !token.isEmpty { query.continuationToken = token }
+        let page = try backend(for: target).list(query)
+        let html = HTMLPages.browse(bucket: bucket, prefix: prefix, page: page, context: pageContext(request, routed),
+                                    previousToken: request.queryValue("continuation-token") ?? nil)
+        return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
+    }
+
+    func pageContext(_ request: S3Request, _ routed: RoutedRequest) -> HTMLPages.Context {
+        HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
+                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string)
+    }
+
+    /// The backend of a target, opened on first use and kept for the worker's life.
+    mutating func backend(for target: Target) throws(S3Error) -> any StorageBackend {
+        let name = target.name.lowercased()
+        if let b = backends[name] { return b }
+        let b: any StorageBackend
+        switch target.kind {
+        case .file(let options): b = try FileBackend(bucket: target.name, options: options)
+        case .s3(let options): b = try S3Backend(bucket: target.name, options: options)
+        }
+        backends[name] = b
+        return b
+    }
+}
+
+extension Route {
+    /// The target a route addresses, if any (for hidden-bucket masking).
+    var target: Target? {
+        switch self {
+        case .listObjects(let t, _, _), .browse(let t, _, _), .acl(let t), .location(let t), .object(let t, _, _): return t
+        case .robots, .asset, .preflight, .listBuckets, .error: return nil
+        }
+    }
+}

@@ -1,0 +1,129 @@
+public import Logging
+
+/// Runs one request end to end: parse → route → backend → one response on the sink.
+/// It never throws: failures before the head become S3 XML errors; after it, a cut stream.
+public struct Dispatcher {
+    let config: Config
+    var logger: Logger
+    /// Opened backends by lower-cased bucket name; a worker keeps them across requests.
+    var backends: [String: any StorageBackend] = [:]
+
+    public init(config: Config, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// A response before it is written.
+    struct Response {
+        var head: ResponseHead
+        var body: Body
+
+        enum Body {
+            case none
+            case bytes([UInt8])
+            case object(any ObjectBody, Range<UInt64>)
+        }
+
+        init(status: Int, contentType: String? = nil, body: [UInt8]? = nil) {
+            head = ResponseHead(status: status)
+            if let contentType { head.add("Content-Type", contentType) }
+            if let body {
+                head.add("Content-Length", String(body.count))
+                self.body = .bytes(body)
+            } else {
+                self.body = .none
+            }
+        }
+
+        init(head: ResponseHead, body: Body) {
+            self.head = head
+            self.body = body
+        }
+    }
+
+    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) {
+        let started = ContinuousClock.now
+        let requestID = Self.newRequestID()
+        let request: S3Request
+        var routed: RoutedRequest
+        var response: Response
+        do {
+            request = try S3Request.parse(params: params)
+            routed = Router.route(request, config: config)
+            response = run(routed, request, requestID: requestID)
+        } catch {
+            request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
+                                query: [], host: params["HTTP_HOST"], scheme: "http", headers: [:])
+            routed = RoutedRequest(route: .error(error), varyAccept: false, resource: "/", bucket: nil, virtualHost: false)
+            response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD")
+        }
+        addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID)
+
+        // The head goes out exactly once; after it, errors can only cut the stream.
+        var body = ResponseWriter(sink: sink).writeHead(response.head)
+        var streamError: (any Error)?
+        if request.method != "HEAD" {
+            switch response.body {
+            case .none: break
+            case .bytes(let bytes): body.write(bytes)
+            case .object(let object, let range):
+                do { try object.stream(range, into: &body) } catch { streamError = error }
+            }
+        }
+        let sent = body.bytesWritten
+        let clientGone = body.failed != nil
+        sink = body.finish()
+
+        let ms = (ContinuousClock.now - started).components
+        var meta: Logger.Metadata = [
+            "request.id": "\(requestID)", "method": "\(request.method)", "uri": "\(params["REQUEST_URI"] ?? "")",
+            "status": "\(response.head.status)", "bytes": "\(sent)",
+            "ms": "\(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)",
+        ]
+        if clientGone {
+            meta["outcome"] = "client gone"
+            logger.debug("request cancelled", metadata: meta)
+        } else if let streamError {
+            meta["error"] = "\(streamError)"
+            logger.warning("stream cut", metadata: meta)
+        } else {
+            logger.info("request", metadata: meta)
+        }
+    }
+
+    /// 16 characters of [A-Z0-9], as S3's request ids look.
+    static func newRequestID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 { bytes[i] = alphabet[Int(rng.next(upperBound: UInt32(alphabet.count)))] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Headers every response carries, errors included. CORS is a constant `*` so cached
+    /// responses are valid for every origin.
+    func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String) {
+        head.add("x-amz-request-id", requestID)
+        head.add("Access-Control-Allow-Origin", "*")
+        head.add("Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Type, ETag, Last-Modified, Accept-Ranges, Content-Disposition, x-amz-request-id")
+        if request.header("access-control-request-private-network")?.trimmingSpaces.lowercased() == "true" {
+            head.add("Access-Control-Allow-Private-Network", "true")
+        }
+        if routed.varyAccept { head.add("Vary", "Accept") }
+    }
+
+    /// The S3 XML error response. HEAD responses carry no body and so announce none.
+    func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
+        let w = error.wire
+        if case .notModified = error { return Response(status: 304) }
+        let xml = Array(S3XML.error(error, resource: resource, requestID: requestID).utf8)
+        var r = isHead ? Response(status: w.status, contentType: "application/xml") : Response(status: w.status, contentType: "application/xml", body: xml)
+        switch error {
+        case .invalidRange(let size): r.head.add("Content-Range", "bytes */\(size)")
+        case .methodNotAllowed: r.head.add("Allow", "GET, HEAD, OPTIONS")
+        case .serviceUnavailable, .slowDown: r.head.add("Retry-After", "1")
+        default: break
+        }
+        return r
+    }
+}
