@@ -139,10 +139,10 @@ struct TargetDecoder {
             s.prefix = String(prefix)
         }
         if let v = o["endpoint"] { s.endpoint = try URLParts(v).withoutTrailingSlash }
+        if let v = o["max_pool_connections"] { note(v) }
         if let v = o["config"] { try botocoreConfig(v, into: &s) }
         if let v = o["region"] { s.region = try v.nonEmptyString() }
         if let v = o["proxy_etag"] { s.proxyETag = try v.bool() }
-        if let v = o["max_pool_connections"] { note(v) }
         switch (o["access_key_path"], o["secret_key_path"]) {
         case (let access?, let secret?):
             s.accessKeyPath = try readable(access)
