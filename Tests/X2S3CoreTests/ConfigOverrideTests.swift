@@ -228,3 +228,35 @@ extension ConfigFixture {
     /// Stands for the fixture's access-key path in static test tables.
     static let placeholder = "@AK@"
 }
+
+/// The shipped `config.template.yaml` must load and document every key the loader knows.
+struct ConfigTemplateTests {
+    static let templatePath: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Tests/X2S3CoreTests/<this file>
+        return parts.joined(separator: "/") + "/config.template.yaml"
+    }()
+
+    @Test func templateLoadsAndMatchesTheDefaults() throws {
+        let config = try ConfigLoader.load(path: Self.templatePath, environment: [:])
+        var defaults = Config()
+        defaults.targets = config.targets
+        #expect(config == defaults)
+        #expect(config.targets.map(\.name) == ["local-files", "janelia-data-examples", "with-prefix", "hidden-examples"])
+        #expect(config.targets[0].kind == .file(FileOptions(path: "/tmp")))
+        var s3 = S3Options(bucket: "janelia-data-examples")
+        s3.endpoint = "https://s3.amazonaws.com"
+        #expect(config.targets[1].kind == .s3(s3))
+    }
+
+    @Test func templateMentionsEveryKey() throws {
+        let fd = ConfigFiles.read(Self.templatePath)
+        guard case .success(let text) = fd else { Issue.record("cannot read the template"); return }
+        let keys = RawSettings.topKeys + ClientKind.file.optionKeys + ClientKind.s3.optionKeys
+            + ["name", "browseable", "client", "connect_timeout", "read_timeout", "retries", "max_attempts",
+               "total_max_attempts", "addressing_style", "region_name"]
+        for key in keys {
+            #expect(text.contains(key), "config.template.yaml does not mention \(key)")
+        }
+    }
+}

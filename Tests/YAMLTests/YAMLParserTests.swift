@@ -191,4 +191,46 @@ struct YAMLParserTests {
         let e = try #require(error("a: b\u{7}\n"))
         #expect(e.problem.contains("control characters"))
     }
+
+    /// A cheap, deterministic stand-in for a fuzzer: every mutation of a realistic config
+    /// must either parse or throw, never crash or hang.
+    @Test func mutatedInputEitherParsesOrThrows() {
+        let seed = Array("""
+        log_level: INFO
+        targets:
+          - name: "a"
+            options: {path: /tmp, list: [1, 'two', &x three, *x]}
+          - <<: {k: v}
+            name: b
+        """.utf8)
+        let alphabet = Array("{}[]:,-&*!|>'\"#%@` \t\n?<=~".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+        var outcomes = (parsed: 0, rejected: 0)
+        for _ in 0..<3000 {
+            var bytes = seed
+            for _ in 0...random(4) {
+                let at = random(bytes.count)
+                switch random(3) {
+                case 0: bytes[at] = alphabet[random(alphabet.count)]
+                case 1: bytes.insert(alphabet[random(alphabet.count)], at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            do {
+                _ = try YAMLParser.parse(String(decoding: bytes, as: UTF8.self))
+                outcomes.parsed += 1
+            } catch {
+                #expect(error.line >= 0 && error.column >= 0)
+                outcomes.rejected += 1
+            }
+        }
+        #expect(outcomes.parsed > 0 && outcomes.rejected > 0)
+    }
 }

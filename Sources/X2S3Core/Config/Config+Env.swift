@@ -36,7 +36,7 @@ extension RawSettings {
         let parts = rest.split(separator: "__", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, let kind = ClientKind(name: parts[0]), !parts[1].isEmpty else {
             if parts.count > 2, ClientKind(name: parts[0]) != nil, parts[1] == "config" {
-                throw ConfigError(source: name, message: "set the whole config mapping instead, e.g. X2S3_CLIENT_OPTIONS__\(parts[0])__config='{\(parts[2...].joined(separator: ": {")): …}'")
+                throw ConfigError(source: name, message: "set the whole config mapping instead, as YAML or JSON: X2S3_CLIENT_OPTIONS__\(parts[0])__config='{\(parts[2]): …}'")
             }
             throw ConfigError(source: name, message: "expected X2S3_CLIENT_OPTIONS__<file|s3|aioboto>__<option>")
         }

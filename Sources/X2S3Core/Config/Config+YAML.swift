@@ -13,7 +13,9 @@ public enum ConfigLoader {
     /// `explicit` is false only for the last, which may be missing (then defaults apply).
     public static func resolvePath(argument: String?, environment: [String: String]) -> (path: String, explicit: Bool) {
         if let argument, !argument.isEmpty { return (argument, true) }
-        if let named = environment.first(where: { $0.key.uppercased() == "X2S3_CONFIG" })?.value, !named.isEmpty {
+        // Names are case-insensitive, as for every X2S3_ variable; the exact spelling wins a tie.
+        let named = environment["X2S3_CONFIG"] ?? environment.first { $0.key.uppercased() == "X2S3_CONFIG" }?.value
+        if let named, !named.isEmpty {
             return (named, true)
         }
         return (implicitPath, false)
