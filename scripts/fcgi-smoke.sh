@@ -154,6 +154,20 @@ check "spawn-fcgi: SIGTERM ends the worker within 2 s" wait_until 2 gone "$SPAWN
 wait "$SPAWNED"; rc=$?
 check "spawn-fcgi: worker exit status 0 after SIGTERM" test $rc -eq 0
 
+# ---- mode A with --workers: a pool on spawn-fcgi's fd 0 ----------------------------------------
+rm -f "$TMP/spawn.sock"
+spawn-fcgi -n -s "$TMP/spawn.sock" -- "$BIN" --config "$TMP/config.yaml" --workers 2 2>>"$TMP/spawn.log" &
+SPAWNED=$!; STARTED+=("$SPAWNED")
+wait_until 5 child_count_is "$SPAWNED" 2
+check "spawn-fcgi pool: GET answers" expect_body "$PORT_A" /a/pool "hello /a/pool"
+victim=$(children_of "$SPAWNED" | awk '{print $1}')
+kill -KILL "$victim"
+wait_until 5 eval '[[ $(children_of "$SPAWNED" | wc -w) -eq 2 && " $(children_of "$SPAWNED") " != *" $victim "* ]]'
+check "spawn-fcgi pool: a SIGKILLed worker is respawned" test "$(children_of "$SPAWNED" | wc -w)" -eq 2
+check "spawn-fcgi pool: request after the respawn succeeds" expect_body "$PORT_A" /a/again "hello /a/again"
+kill -TERM "$SPAWNED"
+check "spawn-fcgi pool: SIGTERM ends it within 2 s" wait_until 2 gone "$SPAWNED"
+
 # ---- mode B: own pool on a unix socket ---------------------------------------------------------
 "$BIN" --config "$TMP/config.yaml" --socket "unix:$TMP/pool.sock" --workers 2 2>>"$TMP/pool.log" &
 POOL=$!; STARTED+=("$POOL")

@@ -17,8 +17,9 @@ public enum CGI {
 
     /// The process environment as a dictionary, read once. Reads `environ`.
     public static func environment() -> [String: String] {
-        guard let envp = x2s3_environ() else { return [:] }
-        return copyEnvironment(envp)
+        var result: [String: String] = [:]
+        if let envp = x2s3_environ() { copyEnvironment(envp, into: &result) }
+        return result
     }
 }
 

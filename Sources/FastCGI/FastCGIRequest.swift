@@ -18,6 +18,10 @@ public struct FastCGIRequest: ~Copyable {
     /// The signal mask in force while waiting: the process mask minus the shutdown signals.
     private var waitMask: sigset_t
     private var inFlight = false
+    /// The last request's params. Kept so the next request refills the same hash table instead of
+    /// allocating one (only the strings are new); a caller still holding the old value keeps it
+    /// intact, copy-on-write.
+    private var paramStorage: [String: String] = [:]
 
     /// Prepares to accept on `listenFD` (0 under spawn-fcgi; a socket opened by `ListenSocket`
     /// otherwise). Wraps `FCGX_Init` and `FCGX_InitRequest` (with `FCGI_FAIL_ACCEPT_ON_INTR`).
@@ -57,8 +61,8 @@ public struct FastCGIRequest: ~Copyable {
             var pending = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
             if ppoll(&pending, 1, nil, &waitMask) < 0 {
                 let code = errno
-                // Only the shutdown signals are unblocked here and they all have handlers, so EINTR
-                // means one of them was delivered.
+                // The shutdown signals are the only ones with handlers (SIGPIPE and SIGHUP are
+                // ignored), so EINTR means one of them was delivered.
                 if code == EINTR { return false }
                 throw .system(call: "ppoll", errno: code, context: "on fd \(listenFD)")
             }
@@ -78,9 +82,11 @@ public struct FastCGIRequest: ~Copyable {
     /// The request's params (CGI-style variables such as `REQUEST_URI`, `HTTP_HOST`), copied into
     /// Swift strings: nothing returned points into libfcgi's memory, which the next accept frees.
     /// Reads `FCGX_Request.envp` (documented public).
-    public func params() -> [String: String] {
+    public mutating func params() -> [String: String] {
+        paramStorage.removeAll(keepingCapacity: true)
         guard inFlight, let envp = raw.pointee.envp else { return [:] }
-        return copyEnvironment(envp)
+        copyEnvironment(envp, into: &paramStorage)
+        return paramStorage
     }
 
     /// Runs `body` with the request's response stream. The stream is valid only inside `body`.
@@ -105,8 +111,9 @@ public struct FastCGIRequest: ~Copyable {
 /// Copies a NULL-terminated `NAME=VALUE` array (libfcgi's envp, or the process environment) into a
 /// dictionary, splitting at the first `=`. Bytes that are not UTF-8 are repaired (U+FFFD), never
 /// dropped, so a bad header cannot make a variable vanish.
-func copyEnvironment(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> [String: String] {
-    var result: [String: String] = [:]
+func copyEnvironment(
+    _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, into result: inout [String: String]
+) {
     result.reserveCapacity(48)  // nginx's fastcgi_params sends ~20 variables plus the HTTP_* headers
     var cursor = envp
     while let entry = cursor.pointee {
@@ -120,5 +127,4 @@ func copyEnvironment(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
         }
         cursor += 1
     }
-    return result
 }
