@@ -70,6 +70,8 @@ abort_check() {
 }
 
 PORT_A=$(free_port); PORT_B=$(free_port); PORT_C=$(free_port); PORT_T=$(free_port)
+PORT_6=$(free_port); PORT_T6=$(free_port)
+HAVE_V6=""; ip -6 addr show dev lo 2>/dev/null | grep -q "inet6 ::1/128" && HAVE_V6=1
 mkdir -p "$TMP/nginx"
 USER_LINE=""
 [[ $(id -u) -eq 0 ]] && USER_LINE="user root;"   # workers must reach the 0660 sockets
@@ -114,6 +116,7 @@ http {
 $(server_block "$PORT_A" "unix:$TMP/spawn.sock")
 $(server_block "$PORT_B" "unix:$TMP/pool.sock")
 $(server_block "$PORT_C" "127.0.0.1:$PORT_T")
+$([[ $HAVE_V6 ]] && server_block "$PORT_6" "[::1]:$PORT_T6")
 }
 EOF
 
@@ -231,6 +234,17 @@ check "tcp pool: a taken port is one 'x2s3:' line and a non-zero exit" \
     test $rc -ne 0 -a "$(wc -l <<<"$out")" -eq 1 -a "${out#x2s3: }" != "$out"
 kill -TERM "$TCP_POOL"
 check "tcp pool: SIGTERM ends it within 2 s" wait_until 2 gone "$TCP_POOL"
+
+if [[ $HAVE_V6 ]]; then
+    "$BIN" --config "$TMP/config.yaml" --socket "tcp6:[::1]:$PORT_T6" --workers 1 2>>"$TMP/pool.log" &
+    V6_POOL=$!; STARTED+=("$V6_POOL")
+    wait_until 5 child_count_is "$V6_POOL" 1
+    check "tcp6 pool: GET answers" expect_body "$PORT_6" /v6/hello "hello /v6/hello"
+    kill -TERM "$V6_POOL"
+    check "tcp6 pool: SIGTERM ends it within 2 s" wait_until 2 gone "$V6_POOL"
+else
+    echo "# skipped tcp6: no ::1 on lo"
+fi
 
 echo "$PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]

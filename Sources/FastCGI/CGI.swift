@@ -28,6 +28,7 @@ public enum CGI {
 public struct CGIOutput {
     private let fd: Int32 = 1
 
+    /// The process's stdout.
     public init() {}
 
     /// Writes all of `bytes`; throws `.clientGone` when stdout is closed (EPIPE — SIGPIPE must be

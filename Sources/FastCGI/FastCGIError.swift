@@ -12,6 +12,7 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A libfcgi call returned a failure code (negative errno or one of libfcgi's own codes).
     case library(call: String, code: Int32)
 
+    /// One line, no trailing newline.
     public var description: String {
         switch self {
         case .clientGone:

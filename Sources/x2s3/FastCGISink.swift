@@ -11,6 +11,7 @@ struct FastCGISink: ResponseSink {
         do { try output.write(bytes) } catch { throw SinkError.clientGone }
     }
 
+    /// Sends libfcgi's buffered bytes now; `SinkError.clientGone` when the peer is gone.
     mutating func flush() throws {
         do { try output.flush() } catch { throw SinkError.clientGone }
     }
@@ -20,10 +21,12 @@ struct FastCGISink: ResponseSink {
 struct CGISink: ResponseSink {
     var output = CGIOutput()
 
+    /// Throws `SinkError.clientGone` when stdout is closed (EPIPE).
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
         do { try output.write(bytes) } catch { throw SinkError.clientGone }
     }
 
+    /// Nothing is buffered; kept for the protocol.
     mutating func flush() throws {
         do { try output.flush() } catch { throw SinkError.clientGone }
     }
