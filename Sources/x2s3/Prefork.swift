@@ -34,6 +34,7 @@ struct Pool {
         self.startup = startup
         self.config = config
         self.logger = logger
+        self.logger[metadataKey: "pid"] = "\(getpid())"  // workers overwrite it with their own
     }
 
     /// Runs until SIGTERM/SIGINT; returns once every worker has exited.
@@ -41,7 +42,7 @@ struct Pool {
         // Blocked before the first fork so no signal is lost between forks and the first wait.
         let original = ProcessControl.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP])
         let waited = ProcessControl.signalSet([SIGCHLD, SIGTERM, SIGINT, SIGHUP])
-        logger.info("pool starting", metadata: ["workers": "\(size)", "pid": "\(getpid())"])
+        logger.info("pool starting", metadata: ["workers": "\(size)"])
         refill(original: original)
         while true {
             let now = ContinuousClock.now
