@@ -87,11 +87,11 @@ struct Pool {
         for (pid, status) in ProcessControl.reapExited() {
             guard let child = children.removeValue(forKey: pid) else { continue }
             guard child.generation == generation else {
-                logger.info("replaced worker exited", metadata: ["pid": "\(pid)", "status": "\(status)"])
+                logger.info("replaced worker exited", metadata: ["worker": "\(pid)", "status": "\(status)"])
                 continue
             }
             // A worker only exits by itself when accepting fails; a signal means it crashed or was killed.
-            logger.warning("worker died; respawning", metadata: ["pid": "\(pid)", "status": "\(status)"])
+            logger.warning("worker died; respawning", metadata: ["worker": "\(pid)", "status": "\(status)"])
             if ContinuousClock.now - child.started < Self.quickDeath {
                 quickDeaths += 1
                 // Respawn the first quick death at once, then back off 0.1 s, 0.2 s, … up to 5 s.
@@ -140,7 +140,7 @@ struct Pool {
             for (pid, _) in ProcessControl.reapExited() { children[pid] = nil }
         }
         for pid in children.keys {
-            logger.warning("worker did not drain in time; killing", metadata: ["pid": "\(pid)"])
+            logger.warning("worker did not drain in time; killing", metadata: ["worker": "\(pid)"])
             ProcessControl.send(SIGKILL, to: pid)
             _ = ProcessControl.waitFor(pid)
         }
