@@ -1,1 +1,0 @@
-// PLACEHOLDER — drop on merge: SwiftPM refuses a target without sources; the real files come from another branch.
