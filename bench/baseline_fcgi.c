@@ -63,6 +63,14 @@ static int decode_path(const char *uri, char *out, size_t cap) {
     return 0;
 }
 
+/* SIGTERM/SIGINT: finish the current request, then leave the accept loop.
+ * Installed without SA_RESTART so a blocked accept() returns (fcgiwrap's way);
+ * libfcgi's own handler would let accept() restart and never exit while idle. */
+static void on_term(int sig) {
+    (void)sig;
+    FCGX_ShutdownPending();
+}
+
 static void reply_status(FCGX_Stream *out, const char *status) {
     FCGX_PutS("Status: ", out);
     FCGX_PutS(status, out);
@@ -117,6 +125,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     static char buf[CHUNK];
     FCGX_Init();
     FCGX_Request req;
