@@ -143,6 +143,17 @@ def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def fd_targets(pid: int) -> dict[int, str]:
+    """{fd: what it points at} for a leak report."""
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            pass
+    return out
+
+
 @dataclass
 class Server:
     """What tests need to know about the running service."""
@@ -155,6 +166,7 @@ class Server:
     serve: subprocess.Popen
     log_path: Path
     fd_baseline: dict[int, int] = field(default_factory=dict)
+    fd_baseline_targets: dict[int, dict[int, str]] = field(default_factory=dict)
 
     @property
     def pool_pid(self) -> int:
@@ -249,11 +261,15 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         deadline = time.monotonic() + 10
         while len(srv.worker_pids()) < WORKERS and time.monotonic() < deadline:
             time.sleep(0.1)
+        # Each bucket is touched many times so every worker has opened its per-bucket
+        # state (a worker keeps one directory fd per file bucket it has served).
         for _ in range(8 * WORKERS):
             requests.get(srv.url("data", "hello.txt"), timeout=10)
             requests.get(srv.url("data", "no-such-key"), timeout=10)
+            requests.get(srv.url("demo", "hello.txt"), timeout=10)
         time.sleep(0.2)
         srv.fd_baseline = srv.fd_counts()
+        srv.fd_baseline_targets = {pid: fd_targets(pid) for pid in srv.fd_baseline}
         yield srv
     finally:
         _stop(srv)
@@ -267,12 +283,18 @@ def _stop(srv: Server) -> None:
             pids = {"nginx": [srv.nginx_pid, *srv.nginx_worker_pids()],
                     "x2s3": [srv.pool_pid, *srv.worker_pids()]}
             if srv.fd_baseline:
+                # A worker may still be finishing the last request: let it settle.
+                deadline = time.monotonic() + 2
+                while srv.fd_counts() != srv.fd_baseline and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 now = srv.fd_counts()
                 for pid, before in srv.fd_baseline.items():
                     if pid not in now:
                         problems.append(f"worker {pid} was replaced during the session")
                     elif now[pid] != before:
-                        problems.append(f"worker {pid}: {before} open fds after warm-up, {now[pid]} at the end")
+                        problems.append(
+                            f"worker {pid}: {before} open fds after warm-up, {now[pid]} at the end: "
+                            f"{srv.fd_baseline_targets.get(pid)} -> {fd_targets(pid)}")
         except (OSError, ValueError) as e:
             problems.append(f"could not read the run directory: {e!r}")
         srv.serve.send_signal(signal.SIGTERM)
