@@ -158,7 +158,8 @@ enum XMLScanner {
                 i = e + 3
             } else if b[i...].starts(with: Array("<![CDATA[".utf8)) {
                 guard let e = find(Array("]]>".utf8), from: i + 9) else { return false }
-                text += b[(i + 9)..<e]
+                // Literal text: protect its `&` from the entity decoding done at the end tag.
+                for c in b[(i + 9)..<e] { if c == UInt8(ascii: "&") { text += Array("&amp;".utf8) } else { text.append(c) } }
                 i = e + 3
             } else if b[i...].starts(with: Array("<!".utf8)) {
                 return false  // DOCTYPE and friends: S3 never sends them
