@@ -46,6 +46,7 @@ let package = Package(
         ),
 
         .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix", "HTTPClient"], swiftSettings: strict),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
     ]

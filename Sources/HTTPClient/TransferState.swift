@@ -42,7 +42,8 @@ final class TransferState {
 
     func takeHeaderLine(_ raw: String) {
         var line = Substring(raw)
-        while let last = line.last, last == "\r" || last == "\n" { line = line.dropLast() }
+        // "\r\n" is one Character in Swift, so test for newlines, not for "\r" and "\n".
+        while let last = line.last, last.isNewline { line = line.dropLast() }
         if line.hasPrefix("HTTP/") {
             let fields = line.split(separator: " ", maxSplits: 2)
             status = fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
