@@ -31,6 +31,7 @@ public final class HTTPClient {
         }
     }
 
+    private let stallTimeout: Duration
     private let easy: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
     private let state = TransferState()
@@ -54,6 +55,7 @@ public final class HTTPClient {
         }
         self.easy = easy
         self.multi = multi
+        stallTimeout = .milliseconds(max(1, Int(options.stallTimeout * 1000)))
         errorBuffer[0] = 0
         let context = Unmanaged.passUnretained(state).toOpaque()
         let stall = max(1, Int(options.stallTimeout.rounded(.up)))
@@ -62,8 +64,9 @@ public final class HTTPClient {
         // Signals are the worker's (SIGPIPE, SIGTERM); libcurl must not install handlers.
         set(x2s3_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
         set(x2s3_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(options.connectTimeout * 1000))))
-        // "Less than 1 byte/s for `stall` seconds" is a stall timeout; a paused transfer is
-        // exempt from the check, so the time between head and body does not count.
+        // The stall timeout proper is `drive`'s (libcurl averages speed over ~5 s, so its own
+        // low-speed check fires seconds late after a burst); this is a backstop. A paused
+        // transfer is exempt, so the time between head and body does not count.
         set(x2s3_curl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1))
         set(x2s3_curl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, stall))
         set(x2s3_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, options.receiveBufferSize))
@@ -144,6 +147,7 @@ public final class HTTPClient {
         try withoutActuallyEscaping(consume) { consumer in
             state.consumer = consumer
             defer { state.consumer = nil }
+            state.lastActivity = .now
             if state.paused {
                 state.paused = false
                 // May call the write callback synchronously with the chunk held back.
@@ -175,12 +179,30 @@ public final class HTTPClient {
             if x2s3_curl_multi_done(multi, easy, &result) != 0 { state.result = result }
             if state.result != nil || done() || state.consumerError != nil { return }
             if state.paused && state.consumer == nil { return }
-            guard curl_multi_poll(multi, nil, 0, 1000, nil) == CURLM_OK else { throw .setup("curl_multi_poll failed") }
+            if stalledNow() { return }
+            guard curl_multi_poll(multi, nil, 0, 200, nil) == CURLM_OK else { throw .setup("curl_multi_poll failed") }
         }
+    }
+
+    /// The stall timer: nothing received for `stallTimeout` once the request was on its way
+    /// (connecting is the connect timeout's business). Marks the transfer failed.
+    private func stalledNow() -> Bool {
+        let now = ContinuousClock.now
+        guard let last = state.lastActivity else {
+            var pretransfer: curl_off_t = 0
+            _ = x2s3_curl_getinfo_off(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+            if pretransfer > 0 { state.lastActivity = now }
+            return false
+        }
+        guard now - last > stallTimeout else { return false }
+        state.stalled = true
+        state.result = CURLE_OPERATION_TIMEDOUT
+        return true
     }
 
     /// The current transfer's failure, if it ended with one.
     private func failure() -> HTTPClientError? {
+        if state.stalled { return .stalled("no data from the upstream for \(stallTimeout)") }
         guard let result = state.result, result != CURLE_OK else { return nil }
         var connectTime: curl_off_t = 0
         _ = x2s3_curl_getinfo_off(easy, CURLINFO_CONNECT_TIME_T, &connectTime)

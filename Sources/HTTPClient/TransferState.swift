@@ -18,6 +18,11 @@ final class TransferState {
     var consumerError: (any Error)?
     /// Set when libcurl reports the transfer finished, with its result.
     var result: CURLcode?
+    /// When bytes last arrived (or the request went out, or the body was resumed); nil while
+    /// still connecting. Drives the stall timeout.
+    var lastActivity: ContinuousClock.Instant?
+    /// The stall timeout fired (the transfer was abandoned by us, not by libcurl).
+    var stalled = false
 
     func reset() {
         status = 0
@@ -27,6 +32,8 @@ final class TransferState {
         consumer = nil
         consumerError = nil
         result = nil
+        lastActivity = nil
+        stalled = false
     }
 
     /// CURLOPT_HEADERFUNCTION: one complete header line per call, status lines included.
@@ -35,6 +42,7 @@ final class TransferState {
         let n = size * count
         guard let data, let context else { return n }
         let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+        state.lastActivity = .now
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
         state.takeHeaderLine(line)
         return n
@@ -72,6 +80,8 @@ final class TransferState {
         }
         do {
             try consumer(UnsafeRawBufferPointer(start: data, count: n))
+            // After the consumer: time spent writing to a slow client is not an upstream stall.
+            state.lastActivity = .now
             return n
         } catch {
             state.consumerError = error
