@@ -140,9 +140,9 @@ def env():
         moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], env=menv,
                                 stdout=open(tmp / "moto.log", "w"), stderr=subprocess.STDOUT)
         procs.append(moto)
-        # The second moto checks signatures once its first 5 actions (the seeding below) are done.
+        # The second moto checks signatures once its first 6 actions (the seeding below) are done.
         moto_auth = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(auth_port)],
-                                     env=dict(menv, INITIAL_NO_AUTH_ACTION_COUNT="5"),
+                                     env=dict(menv, INITIAL_NO_AUTH_ACTION_COUNT="6"),
                                      stdout=open(tmp / "moto-auth.log", "w"), stderr=subprocess.STDOUT)
         procs.append(moto_auth)
         wait_port(moto_port, moto)
@@ -170,7 +170,11 @@ def env():
         s3a = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{auth_port}", region_name="us-east-1",
                            aws_access_key_id="seed", aws_secret_access_key="seed")
         s3a.create_bucket(Bucket="secure")
-        s3a.put_object(Bucket="secure", Key="dir/secret file+1.txt", Body=b"signed bytes")
+        # moto's own verifier rejects even botocore's signatures for keys with `+`, non-ASCII or
+        # most punctuation, so the live check uses a space; SigV4Tests covers the odd keys
+        # against botocore offline.
+        s3a.put_object(Bucket="secure", Key="dir/secret file.txt", Body=b"signed bytes")
+        s3a.put_object(Bucket="secure", Key="dir/plain.txt", Body=b"plain")
         (tmp / "ak").write_text(key["AccessKeyId"] + "\n")
         (tmp / "sk").write_text("  " + key["SecretAccessKey"] + "\n")
         (tmp / "bad-sk").write_text("not-the-secret\n")
@@ -353,15 +357,20 @@ def test_hidden_bucket_masks_misses_and_listings(env):
 # ---- signing ---------------------------------------------------------------------------------
 
 def test_signed_target_is_accepted_by_a_verifying_upstream(env):
-    r = env["s3"].get_object(Bucket="signed", Key="dir/secret file+1.txt")
-    assert r["Body"].read() == b"signed bytes"
-    page = env["s3"].list_objects_v2(Bucket="signed", Prefix="dir/")
-    assert [o["Key"] for o in page["Contents"]] == ["dir/secret file+1.txt"]
+    r = env["s3"].get_object(Bucket="signed", Key="dir/secret file.txt", Range="bytes=7-")
+    assert r["Body"].read() == b"bytes"
+    assert env["s3"].head_object(Bucket="signed", Key="dir/plain.txt")["ContentLength"] == 5
+    # moto's verifier also rejects botocore's signature when a query value holds `/`: no
+    # delimiter here, and a prefix without one.
+    page = env["s3"].list_objects_v2(Bucket="signed", Prefix="dir", MaxKeys=1)
+    assert [o["Key"] for o in page["Contents"]] == ["dir/plain.txt"]
+    page = env["s3"].list_objects_v2(Bucket="signed", Prefix="dir", ContinuationToken=page["NextContinuationToken"])
+    assert [o["Key"] for o in page["Contents"]] == ["dir/secret file.txt"]
 
 
 def test_wrong_secret_is_access_denied(env):
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        env["s3"].get_object(Bucket="badkey", Key="dir/secret file+1.txt")
+        env["s3"].get_object(Bucket="badkey", Key="dir/plain.txt")
     assert error_code(e) == ("AccessDenied", 403)
 
 
@@ -478,7 +487,9 @@ def test_aws_cli_lists_and_copies(env):
 def test_rclone_lists_and_reads(env):
     if not shutil.which("rclone"):
         pytest.skip("no rclone")
-    renv = dict(os.environ, RCLONE_CONFIG_X_TYPE="s3", RCLONE_CONFIG_X_PROVIDER="Other",
+    # rclone reads AWS_CA_BUNDLE even for http endpoints and fails on bundles it cannot load.
+    renv = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    renv.update(RCLONE_CONFIG_X_TYPE="s3", RCLONE_CONFIG_X_PROVIDER="Other",
                 RCLONE_CONFIG_X_ENDPOINT=env["base"], RCLONE_CONFIG_X_FORCE_PATH_STYLE="true")
     out = subprocess.run(["rclone", "lsf", "-R", "--files-only", "x:pref/many"], capture_output=True, text=True, env=renv, timeout=120)
     assert out.returncode == 0, out.stderr
