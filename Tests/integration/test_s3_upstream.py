@@ -252,7 +252,7 @@ def env():
         user = "user root;" if os.getuid() == 0 else ""
         (tmp / "nginx.conf").write_text(f"""
 {user}
-worker_processes 1;
+worker_processes 2;
 daemon off;
 pid {tmp}/nginx/nginx.pid;
 error_log {tmp}/nginx/error.log warn;
