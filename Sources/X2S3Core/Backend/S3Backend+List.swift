@@ -86,9 +86,7 @@ enum UpstreamToken {
     private static let maxEncodedLength = 8192
     private static let domainKey = Array("x2s3 s3 upstream continuation token v1".utf8)
 
-    static var incorrect: S3Error {
-        .invalidArgument("The continuation token provided is incorrect", argumentName: "continuation-token")
-    }
+    static let incorrect = S3Error.invalidArgument("The continuation token provided is incorrect", argumentName: "continuation-token")
 
     static func wrap(_ upstream: String, bucket: String, prefix: String, delimiter: String?) -> String {
         let token = Array(upstream.utf8)
