@@ -13,6 +13,8 @@ let package = Package(
     name: "x2s3",
     products: [
         .executable(name: "x2s3", targets: ["x2s3"]),
+        // For Fuzz/ (a separate package, so plain builds never need the fuzzer runtime).
+        .library(name: "X2S3Core", targets: ["X2S3Core"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
