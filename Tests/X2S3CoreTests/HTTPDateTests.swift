@@ -27,4 +27,14 @@ import Testing
             #expect(HTTPDate.parse(HTTPDate.rfc1123(t)) == t)
         }
     }
+
+    /// Found by the `conditional` fuzz target: tmpfs lets a file carry any Int64 mtime, and
+    /// formatting Int64.min trapped (arithmetic overflow), crashing the worker on every GET.
+    @Test(arguments: [Int64.min, Int64.min + 86399, -11_644_473_601, Int64.max, 253_402_300_800])
+    func extremeModificationTimesClampToFourDigitYears(t: Int64) {
+        let http = HTTPDate.rfc1123(t), iso = HTTPDate.iso8601(t)
+        #expect(HTTPDate.parse(http) != nil, "\(http) is not an HTTP-date")
+        #expect(iso.count == "9999-12-31T23:59:59.000Z".count)
+        #expect(http == (t < 0 ? "Mon, 01 Jan 1601 00:00:00 GMT" : "Fri, 31 Dec 9999 23:59:59 GMT"))
+    }
 }

@@ -9,8 +9,14 @@ public enum HTTPDate {
         public var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int
     }
 
+    /// The times every format here writes and `parse` reads back: years 1601 through 9999.
+    static let representable: ClosedRange<Int64> = -11_644_473_600...253_402_300_799
+
     /// Seconds since the epoch → UTC calendar fields (Howard Hinnant's civil_from_days).
+    /// Times outside years 1601–9999 are clamped to them: tmpfs stores any Int64 mtime, and
+    /// Int64.min used to overflow here and kill the worker.
     public static func parts(_ t: Int64) -> Parts {
+        let t = min(max(t, representable.lowerBound), representable.upperBound)
         let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
         let secs = Int(t - days * 86400)
         let z = days + 719468
