@@ -110,7 +110,8 @@ public struct FastCGIRequest: ~Copyable {
 
 /// Copies a NULL-terminated `NAME=VALUE` array (libfcgi's envp, or the process environment) into a
 /// dictionary, splitting at the first `=`. Bytes that are not UTF-8 are repaired (U+FFFD), never
-/// dropped, so a bad header cannot make a variable vanish.
+/// dropped, so a bad header cannot make a variable vanish — except in `REQUEST_URI`, where they
+/// are percent-encoded instead (see `requestURI`).
 func copyEnvironment(
     _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, into result: inout [String: String]
 ) {
@@ -122,9 +123,27 @@ func copyEnvironment(
             let all = UnsafeBufferPointer(start: bytes, count: length)
             guard let equals = all.firstIndex(of: UInt8(ascii: "=")) else { return }
             let name = String(decoding: UnsafeBufferPointer(rebasing: all[..<equals]), as: UTF8.self)
-            let value = String(decoding: UnsafeBufferPointer(rebasing: all[(equals + 1)...]), as: UTF8.self)
-            result[name] = value
+            let valueBytes = UnsafeBufferPointer(rebasing: all[(equals + 1)...])
+            result[name] = name == "REQUEST_URI" ? requestURI(valueBytes) : String(decoding: valueBytes, as: UTF8.self)
         }
         cursor += 1
     }
+}
+
+/// A raw request target as text. Raw bytes that are not UTF-8 are percent-encoded rather than
+/// repaired: the request parser then decodes them and refuses the key (400 InvalidURI), where
+/// U+FFFD would have silently named a different key (found by the bad-input catalogue).
+func requestURI(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+    let hex = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count * 3)
+    for b in bytes {
+        if b < 0x80 {
+            out.append(b)
+        } else {
+            out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -1,0 +1,289 @@
+"""Helpers for the hardening suites (containment, bad input, load and faults).
+
+- `private_server`: a scripts/serve instance of the test's own (own tree, own config, own
+  worker count), for tests that kill, reload or saturate workers and so must not share the
+  session server (whose teardown insists no worker was replaced). Teardown is conftest's:
+  fds back to the baseline (unless a test resets it after replacing workers), then SIGTERM
+  stops serve, nginx and every worker within 5 s.
+- `FakeUpstream`: an S3 endpoint that misbehaves on purpose (reset, stall, stall mid-body,
+  garbage), for the worker's upstream timeouts.
+- `FastCGIClient`: a minimal FastCGI client, to talk to a pool without nginx in between
+  (the SIGTERM drain test must not depend on how nginx is stopped).
+- `pattern_bytes`: big deterministic content where a misplaced block is detected.
+
+Everything is bounded: every wait has a deadline, every loop a count or an end time, and
+every process started here is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from conftest import SERVE, Server, _stop, _wait_until_answering, fd_targets, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".build" / "release" / "x2s3"
+LONG = os.environ.get("X2S3_LONG_TESTS") == "1"
+MIB = 1024 * 1024
+
+
+def pattern_bytes(size: int, seed: int = 7) -> bytes:
+    """`size` bytes of 1 MiB random blocks, each stamped with its index, so a block served
+    at the wrong offset or twice is caught by a byte comparison."""
+    block = random.Random(seed).randbytes(MIB)
+    out = bytearray()
+    i = 0
+    while len(out) < size:
+        out += i.to_bytes(8, "little") + block[8:]
+        i += 1
+    return bytes(out[:size])
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
+    """Polls until predicate() is true or the deadline passes (a hang guard, not a timing
+    assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def file_target(name: str, path: Path, browseable: bool = True) -> str:
+    return (f"  - name: {name}\n    browseable: {'true' if browseable else 'false'}\n"
+            f"    client: file\n    options:\n      path: '{path}'\n")
+
+
+def s3_target(name: str, endpoint: str, bucket: str = "b", connect_timeout: float = 1,
+              read_timeout: float = 2) -> str:
+    return (f"  - name: {name}\n    client: s3\n    options:\n      bucket: {bucket}\n"
+            f"      endpoint: '{endpoint}'\n      config:\n"
+            f"        connect_timeout: {connect_timeout}\n        read_timeout: {read_timeout}\n")
+
+
+@contextlib.contextmanager
+def private_server(top: Path, targets: str, workers: int = 2, env: dict[str, str] | None = None,
+                   warm: list[str] | None = None):
+    """Runs scripts/serve on a free port with `targets` (YAML list items) and yields a
+    conftest.Server. `warm` paths are fetched before the fd baseline is taken."""
+    config = top / "config.yaml"
+    config.write_text("log_level: INFO\nui: true\ntargets:\n" + targets)
+    port = free_port()
+    run_dir = top / "run"
+    log_path = top / "serve.log"
+    penv = dict(os.environ)
+    penv.setdefault("X2S3_SERVE_NO_BUILD", "1")
+    penv["X2S3_SERVE_NO_INSTALL"] = "1"
+    penv["X2S3_RUN_DIR"] = str(run_dir)
+    penv.update(env or {})
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(SERVE), "--config", str(config), "--port", str(port), "--workers", str(workers)],
+            cwd=top, env=penv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    srv = Server(base_url=f"http://127.0.0.1:{port}/", port=port, run_dir=run_dir, root=top,
+                 files={}, serve=proc, log_path=log_path)
+    try:
+        _wait_until_answering(srv, time.monotonic() + 60)
+        wait_for(lambda: len(srv.worker_pids()) >= workers, 10)
+        for _ in range(4 * workers):
+            for path in warm or []:
+                requests.get(srv.base_url.rstrip("/") + path, timeout=10)
+        time.sleep(0.2)
+        rebaseline(srv)
+        yield srv
+    finally:
+        _stop(srv)
+
+
+def rebaseline(srv: Server) -> None:
+    """Takes the fd baseline again (after a test replaced workers on purpose)."""
+    srv.fd_baseline = srv.fd_counts()
+    srv.fd_baseline_targets = {pid: fd_targets(pid) for pid in srv.fd_baseline}
+
+
+def fds_settle(srv: Server, baseline: dict[int, int], timeout: float = 5) -> dict[int, int]:
+    """Waits (bounded) for the workers' fd counts to return to `baseline`; returns the last."""
+    wait_for(lambda: srv.fd_counts() == baseline, timeout, 0.1)
+    return srv.fd_counts()
+
+
+def worker_serving(srv: Server, filename: str) -> int | None:
+    """The worker that has `filename` open right now (it is streaming it), if any."""
+    for pid in srv.worker_pids():
+        if any(t.endswith("/" + filename) for t in fd_targets(pid).values()):
+            return pid
+    return None
+
+
+# --- a misbehaving upstream ---------------------------------------------------------------
+
+class FakeUpstream(threading.Thread):
+    """Modes: "reset" (RST as soon as the request arrives), "stall" (read the request, never
+    answer), "stall-body" (send a 200 head promising 1 MiB and 64 KiB of it, then stall),
+    "garbage" (answer with bytes that are not HTTP). Held connections are closed by close()."""
+
+    def __init__(self, mode: str):
+        super().__init__(daemon=True)
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stopping = threading.Event()
+        self.held: list[socket.socket] = []
+        self.requests = 0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.held.append(conn)
+            conn.settimeout(2)
+            try:
+                conn.recv(65536)
+                self.requests += 1
+                if self.mode == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                elif self.mode == "stall-body":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n"
+                                 b"Content-Type: application/octet-stream\r\n"
+                                 b"Last-Modified: Tue, 24 Nov 2026 16:43:15 GMT\r\n\r\n" + b"s" * 65536)
+                elif self.mode == "garbage":
+                    conn.sendall(b"\x00\xffSSH-2.0-not-http\r\n\r\n" * 4)
+                    conn.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.join(2)
+        for c in self.held:
+            with contextlib.suppress(OSError):
+                c.close()
+        self.sock.close()
+
+
+# --- FastCGI, spoken directly ---------------------------------------------------------------
+
+class FastCGIClient:
+    """One FastCGI request over TCP (the record layout of the FastCGI 1.0 spec): BEGIN_REQUEST
+    (responder), PARAMS, empty STDIN; then STDOUT records until END_REQUEST."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.ended = False
+
+    @staticmethod
+    def _record(kind: int, content: bytes, request_id: int = 1) -> bytes:
+        return struct.pack(">BBHHBx", 1, kind, request_id, len(content), 0) + content
+
+    @staticmethod
+    def _pair(name: str, value: str) -> bytes:
+        n, v = name.encode(), value.encode()
+        def length(b: bytes) -> bytes:
+            return bytes([len(b)]) if len(b) < 128 else struct.pack(">I", len(b) | 0x80000000)
+        return length(n) + length(v) + n + v
+
+    def send(self, params: dict[str, str]) -> None:
+        body = b"".join(self._pair(k, v) for k, v in params.items())
+        self.sock.sendall(self._record(1, struct.pack(">HB5x", 1, 0))  # role 1, no keep-conn
+                          + self._record(4, body) + self._record(4, b"") + self._record(5, b""))
+
+    def read_stdout(self, limit: int | None = None) -> bytes:
+        """Reads STDOUT content until END_REQUEST, EOF, or at least `limit` bytes."""
+        out = bytearray()
+        while not self.ended and (limit is None or len(out) < limit):
+            while len(self.buf) < 8:
+                chunk = self.sock.recv(262144)
+                if not chunk:
+                    return bytes(out)
+                self.buf += chunk
+            _, kind, _, clen, plen = struct.unpack(">BBHHB", self.buf[:7])
+            need = 8 + clen + plen
+            while len(self.buf) < need:
+                chunk = self.sock.recv(262144)
+                if not chunk:
+                    return bytes(out)
+                self.buf += chunk
+            content, self.buf = self.buf[8:8 + clen], self.buf[need:]
+            if kind == 6:
+                out += content
+            elif kind == 3:
+                self.ended = True
+        return bytes(out)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@contextlib.contextmanager
+def bare_pool(config: Path, workers: int, log: Path):
+    """The x2s3 pool on its own (no nginx) on a TCP port; yields (process, port). Stopped
+    with SIGTERM, then SIGKILL of its process group after 10 s."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(BIN), "--config", str(config), "--socket", f"tcp:127.0.0.1:{port}",
+                                 "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        def listening() -> bool:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+            return False
+        if not wait_for(listening, 30, 0.1):
+            raise AssertionError(f"pool did not listen: {log.read_text(errors='replace')[-2000:]}")
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+# --- raw HTTP ---------------------------------------------------------------------------------
+
+def raw_http(port: int, request: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """Sends `request` byte for byte (http.client refuses control characters, spaces and
+    non-ASCII in a request line; a hostile client does not) and parses the response."""
+    import http.client
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(request)
+        resp = http.client.HTTPResponse(s, method=request.split(b" ", 1)[0].decode("latin-1"))
+        resp.begin()
+        body = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+    finally:
+        s.close()
+
+
+def request_bytes(method: str | bytes, target: str | bytes, headers: dict[str, str | bytes] | None = None,
+                  port: int = 80) -> bytes:
+    """An HTTP/1.1 request with Connection: close, assembled from raw parts."""
+    def b(x: str | bytes) -> bytes:
+        return x if isinstance(x, bytes) else x.encode("utf-8")
+    lines = [b(method) + b" " + b(target) + b" HTTP/1.1", b"Host: 127.0.0.1:%d" % port, b"Connection: close"]
+    lines += [b(k) + b": " + b(v) for k, v in (headers or {}).items()]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
