@@ -31,8 +31,12 @@ public enum HTTPClientError: Error, Equatable, Sendable {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
              CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION:
             return .connectFailed(text)
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            // Once connected, this is libcurl refusing a reply that is not HTTP ("Received
+            // HTTP/0.9 when not allowed"): the peer's fault, a 502, not ours.
+            return connected ? .transport(text) : .setup(text)
         case CURLE_OUT_OF_MEMORY, CURLE_FAILED_INIT, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION,
-             CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+             CURLE_URL_MALFORMAT:
             return .setup(text)
         default:
             return .transport(text)

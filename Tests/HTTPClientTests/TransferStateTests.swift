@@ -45,4 +45,11 @@ import Testing
         #expect(HTTPClientError.from(CURLE_OPERATION_TIMEDOUT, connected: true, detail: "x") == .stalled("x"))
         #expect(HTTPClientError.connectFailed("x").isConnectFailure && !HTTPClientError.stalled("x").isConnectFailure)
     }
+
+    /// Found by the fault suite: an upstream answering with bytes that are not HTTP made libcurl
+    /// report CURLE_UNSUPPORTED_PROTOCOL, which was taken for our own misuse (500 InternalError).
+    @Test func aReplyThatIsNotHTTPIsATransportFailure() {
+        #expect(HTTPClientError.from(CURLE_UNSUPPORTED_PROTOCOL, connected: true, detail: "x") == .transport("x"))
+        #expect(HTTPClientError.from(CURLE_UNSUPPORTED_PROTOCOL, connected: false, detail: "x") == .setup("x"))
+    }
 }
