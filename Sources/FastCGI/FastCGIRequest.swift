@@ -99,6 +99,17 @@ public struct FastCGIRequest: ~Copyable {
         return try body(&output)
     }
 
+    /// Drops the connection without ending the request (no FCGI_END_REQUEST, unsent output
+    /// discarded), for a response that failed after its head was sent. nginx then sees the
+    /// upstream close early and cuts the client's response; a finished request with a short
+    /// body would pass for a complete one and leave the client waiting for the rest.
+    /// Wraps `FCGX_Free(request, 1)`.
+    public mutating func abandon() {
+        guard inFlight else { return }
+        FCGX_Free(raw, 1)
+        inFlight = false
+    }
+
     /// Ends the request: flushes the output, sends FCGI_END_REQUEST, closes the connection
     /// (nginx opens one per request unless `fastcgi_keep_conn` is on). Call it as soon as the
     /// response is written, so nginx need not wait for the next accept. Wraps `FCGX_Finish_r`.

@@ -18,11 +18,13 @@ enum Worker {
             logger.debug("worker ready")
             while try request.accept() {
                 let params = request.params()
-                request.withOutput { output in
+                let complete = request.withOutput { output in
                     var sink = FastCGISink(output: output)
-                    dispatcher.handle(params: params, sink: &sink)
+                    return dispatcher.handle(params: params, sink: &sink)
                 }
-                request.finish()
+                // A response cut after its head must reach the client as a cut, not as a
+                // finished request with a short body.
+                if complete { request.finish() } else { request.abandon() }
             }
             logger.debug("worker stopping: shutdown requested")
             return 0

@@ -120,4 +120,17 @@ import Logging
         #expect(run(params("/robots.txt", method: "HEAD")).status == 200)
         #expect(run(params("/favicon.ico", method: "HEAD")).status == 200)
     }
+
+    /// The worker drops the connection (no END_REQUEST) when this is false, so a cut reaches
+    /// the client as a cut (found by the fault suite: a finished short body kept it waiting).
+    @Test func handleReportsWhetherTheResponseWasComplete() {
+        var d = dispatcher()
+        var whole = RecordingSink()
+        #expect(d.handle(params: params("/mem/a.txt"), sink: &whole))
+        var error = RecordingSink()
+        #expect(d.handle(params: params("/mem/missing"), sink: &error))
+        var hungUp = RecordingSink(failAfter: 200)
+        d.backends["mem"] = MemoryBackend(["big": [UInt8](repeating: 7, count: 1 << 20)])
+        #expect(!d.handle(params: params("/mem/big"), sink: &hungUp))
+    }
 }

@@ -139,8 +139,29 @@ def alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"  # a zombie has exited
 
 
+def _held_fastcgi_connections() -> set[str]:
+    """fd targets ('socket:[inode]') of connected unix sockets on a pool socket (*x2s3.sock,
+    state 03 in /proc/net/unix). With fastcgi_keep_conn on, an idle worker keeps nginx's last
+    connection until its next accept: libfcgi's, one at most, not a leak."""
+    held = set()
+    with open("/proc/net/unix") as f:
+        for line in f.read().splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 8 and cols[7].endswith("x2s3.sock") and cols[5] == "03":
+                held.add(f"socket:[{cols[6]}]")
+    return held
+
+
 def fd_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    """Open fds of a worker, not counting a FastCGI connection it holds between requests."""
+    held = _held_fastcgi_connections()
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}") not in held
+        except OSError:
+            pass
+    return count
 
 
 def fd_targets(pid: int) -> dict[int, str]:

@@ -41,7 +41,11 @@ public struct Dispatcher {
         }
     }
 
-    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) {
+    /// Answers one request on `sink`. Returns false when the response was cut after its head
+    /// (the body failed, or the client went away): the caller must drop the connection rather
+    /// than end the request normally, so the cut reaches the client.
+    @discardableResult
+    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
         let started = ContinuousClock.now
         let requestID = Self.newRequestID()
         let request: S3Request
@@ -89,6 +93,7 @@ public struct Dispatcher {
         } else {
             logger.info("request", metadata: meta)
         }
+        return !clientGone && streamError == nil
     }
 
     /// 16 characters of [A-Z0-9], as S3's request ids look.
