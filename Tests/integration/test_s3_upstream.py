@@ -269,6 +269,8 @@ http {{
         listen 127.0.0.1:{http_port};
         location / {{
             fastcgi_pass 127.0.0.1:{fcgi_port};
+            # As nginx/x2s3.conf.template: a worker's cut must reach the client as a cut.
+            fastcgi_keep_conn on;
             fastcgi_param GATEWAY_INTERFACE CGI/1.1;
             fastcgi_param REQUEST_METHOD $request_method;
             fastcgi_param REQUEST_URI $request_uri;
