@@ -55,7 +55,7 @@ struct ListingModel {
 extension FileLister {
     /// Follows a listing to its end (V2 tokens, or V1 markers: NextMarker, else the last key,
     /// as SDKs do), checking each page's shape. Returns every item and the page count.
-    func listAll(_ query: ListQuery, maxPages: Int = 10_000) throws -> (items: [ListItem], pages: Int) {
+    func listAll(_ query: ListQuery, maxPages: Int = 2_000) throws -> (items: [ListItem], pages: Int) {
         var q = query
         var all: [ListItem] = []
         var pages = 0
@@ -63,28 +63,37 @@ extension FileLister {
             let page = try list(q)
             pages += 1
             let items = page.items
-            precondition(items.count <= q.maxKeys, "page larger than max-keys")
+            if items.count > q.maxKeys { throw ListingTestFailure("page larger than max-keys") }
+            if let previous = all.last, let first = items.first, !previous.bytes.lexicographicallyPrecedes(first.bytes) {
+                throw ListingTestFailure("page \(pages) repeats or goes back: \(first) after \(previous)")
+            }
             all += items
             guard page.isTruncated else {
-                precondition(page.nextContinuationToken == nil && page.nextMarker == nil)
+                if page.nextContinuationToken != nil || page.nextMarker != nil { throw ListingTestFailure("next position on a last page") }
                 return (all, pages)
             }
-            precondition(!items.isEmpty, "a truncated page must make progress")
+            if items.isEmpty { throw ListingTestFailure("a truncated page must make progress") }
             switch q.version {
             case .v2:
                 q.continuationToken = page.nextContinuationToken!
             case .v1:
                 if q.delimiter?.isEmpty == false {
                     q.marker = page.nextMarker!
-                    precondition(page.nextMarker == String(decoding: items.last!.bytes, as: UTF8.self))
+                    if page.nextMarker != String(decoding: items.last!.bytes, as: UTF8.self) { throw ListingTestFailure("NextMarker is not the last item") }
                 } else {
-                    precondition(page.nextMarker == nil)
+                    if page.nextMarker != nil { throw ListingTestFailure("NextMarker without a delimiter") }
                     q.marker = page.objects.last!.key
                 }
             }
         }
-        return (all, pages)
+        throw ListingTestFailure("more than \(maxPages) pages")
     }
+}
+
+/// A listing that broke an invariant while being followed page by page.
+struct ListingTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A small deterministic RNG (SplitMix64) so failures reproduce from the seed.
