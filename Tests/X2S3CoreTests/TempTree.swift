@@ -5,15 +5,30 @@ import Posix
 /// Paths are byte strings so tests can create names that are not UTF-8.
 final class TempTree {
     let path: String
+    private let keep: Bool
+
+    /// An existing (or new) directory at `path` that is kept afterwards: for manual benchmarks.
+    init(keeping path: String) {
+        self.path = path
+        keep = true
+        _ = mkdir(path, 0o755)
+    }
+
+    /// Whether `rel` exists (benchmarks reuse a tree built by an earlier run).
+    func exists(_ rel: String) -> Bool {
+        var st = stat()
+        return lstat(path + "/" + rel, &st) == 0
+    }
 
     init() {
+        keep = false
         var template = Array("/tmp/x2s3-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    deinit { TempTree.remove(Array(path.utf8)) }
+    deinit { if !keep { TempTree.remove(Array(path.utf8)) } }
 
     private func full(_ rel: [UInt8]) -> [UInt8] { Array(path.utf8) + [0x2F] + rel }
 

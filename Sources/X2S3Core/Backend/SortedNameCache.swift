@@ -28,44 +28,58 @@ final class SortedDirectory {
     /// Approximate heap cost, for the cache's budget.
     var cost: Int { bytes.count + offsets.count * 4 + kinds.count + 64 }
 
-    /// Sorts `entries` (names already validated as UTF-8).
+    /// Sorts `entries` (names already validated as UTF-8). The sort compares slices of one
+    /// packed buffer, so it allocates nothing per comparison.
     init(_ entries: [(name: [UInt8], kind: ListEntryKind)]) {
-        let sorted = entries.sorted { SortedDirectory.compare($0.name, $0.kind.isDirectory, $1.name, $1.kind.isDirectory) < 0 }
+        var raw: [UInt8] = []
+        raw.reserveCapacity(entries.reduce(0) { $0 + $1.name.count })
+        var starts: [Int] = []
+        starts.reserveCapacity(entries.count + 1)
+        for e in entries {
+            starts.append(raw.count)
+            raw += e.name
+        }
+        starts.append(raw.count)
+        var order = Array(0..<entries.count)
+        raw.withUnsafeBufferPointer { buf in
+            order.sort { i, j in
+                SortedDirectory.compare(UnsafeBufferPointer(rebasing: buf[starts[i]..<starts[i + 1]]), entries[i].kind.isDirectory,
+                                        UnsafeBufferPointer(rebasing: buf[starts[j]..<starts[j + 1]]), entries[j].kind.isDirectory) < 0
+            }
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(sorted.reduce(0) { $0 + $1.name.count })
+        bytes.reserveCapacity(raw.count)
         var offsets: [UInt32] = [0]
-        offsets.reserveCapacity(sorted.count + 1)
-        for e in sorted {
-            bytes += e.name
+        offsets.reserveCapacity(entries.count + 1)
+        var kinds: [ListEntryKind] = []
+        kinds.reserveCapacity(entries.count)
+        for i in order {
+            bytes += raw[starts[i]..<starts[i + 1]]
             offsets.append(UInt32(bytes.count))
+            kinds.append(entries[i].kind)
         }
         self.bytes = bytes
         self.offsets = offsets
-        self.kinds = sorted.map(\.kind)
+        self.kinds = kinds
     }
 
     func kind(_ i: Int) -> ListEntryKind { kinds[i] }
     func name(_ i: Int) -> ArraySlice<UInt8> { bytes[Int(offsets[i])..<Int(offsets[i + 1])] }
 
     /// Three-way comparison of two sort keys (`name` plus `/` for a directory).
-    static func compare<A: Collection, B: Collection>(_ a: A, _ aDir: Bool, _ b: B, _ bDir: Bool) -> Int
-    where A.Element == UInt8, B.Element == UInt8 {
-        var ia = a.startIndex, ib = b.startIndex
-        while ia != a.endIndex && ib != b.endIndex {
-            let x = a[ia], y = b[ib]
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ aDir: Bool, _ b: UnsafeBufferPointer<UInt8>, _ bDir: Bool) -> Int {
+        let n = min(a.count, b.count)
+        var i = 0
+        while i < n {
+            let x = a[i], y = b[i]
             if x != y { return x < y ? -1 : 1 }
-            ia = a.index(after: ia)
-            ib = b.index(after: ib)
+            i += 1
         }
         // One name is a prefix of the other: the directory slash (0x2F) takes the next place.
-        let xa: Int = ia != a.endIndex ? Int(a[ia]) : (aDir ? 0x2F : -1)
-        let yb: Int = ib != b.endIndex ? Int(b[ib]) : (bDir ? 0x2F : -1)
-        if xa == yb {
-            if xa == -1 { return 0 }
-            // Both continue with '/': one is a dir whose slash meets the other's literal '/'
-            // (impossible in real names, which contain no '/'); order by remaining length.
-            return (aDir ? a.count + 1 : a.count) - (bDir ? b.count + 1 : b.count)
-        }
+        // (Real names contain no '/', so a slash never meets a slash.)
+        let xa: Int = i < a.count ? Int(a[i]) : (aDir ? 0x2F : -1)
+        let yb: Int = i < b.count ? Int(b[i]) : (bDir ? 0x2F : -1)
+        if xa == yb { return (aDir ? a.count + 1 : a.count) - (bDir ? b.count + 1 : b.count) }
         return xa < yb ? -1 : 1
     }
 
