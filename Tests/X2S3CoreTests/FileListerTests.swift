@@ -271,3 +271,12 @@ import Testing
         #expect(keys(try l.list(query())) == ["b"])
     }
 }
+
+extension FileListerTests {
+    @Test func aNULInThePrefixNeverOpensTheDirectoryBeforeIt() throws {
+        let t = TempTree()
+        t.file("a/b")
+        #expect(try lister(t).list(query(prefix: "a\u{0}/")).items.isEmpty)
+        #expect(try lister(t).list(query(prefix: "a\u{0}/b")).items.isEmpty)
+    }
+}

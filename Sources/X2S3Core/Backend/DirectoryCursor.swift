@@ -35,6 +35,7 @@ final class DirectoryCursor {
         var device: UInt64, inode: UInt64
     }
 
+    /// One directory on the current path.
     private struct Frame {
         let fd: FileDescriptor
         /// The key prefix of everything under this directory: "" or "a/b/".
@@ -57,7 +58,8 @@ final class DirectoryCursor {
     /// A cursor over the directory `basePath` ("" for the root, else "a/b/"), positioned before
     /// its first entry; nil when that path does not name a directory a listing could reach
     /// (missing, not a directory, unreadable, outside the root, a loop, or spelled with
-    /// `.`/`..`/empty segments, which no key contains).
+    /// `.`/`..`/empty segments or a NUL byte, which no key contains — and a NUL would cut the
+    /// C path short and open the wrong directory).
     init?(root: FileDescriptor, cache: SortedNameCache, basePath: [UInt8]) {
         self.root = root
         self.cache = cache
@@ -67,7 +69,9 @@ final class DirectoryCursor {
         var stat = rootStat
         if !basePath.isEmpty {
             let segments = basePath.dropLast().split(separator: 0x2F, omittingEmptySubsequences: false)
-            for segment in segments where segment.isEmpty || segment == [0x2E] || segment == [0x2E, 0x2E] { return nil }
+            for segment in segments where segment.isEmpty || segment == [0x2E] || segment == [0x2E, 0x2E] || segment.contains(0) {
+                return nil
+            }
             ancestors.append(rootIdentity)
             var walked: [UInt8] = []
             for (n, segment) in segments.enumerated() {

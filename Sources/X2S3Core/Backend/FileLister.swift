@@ -129,6 +129,7 @@ struct FileLister {
 /// The listing loop over a cursor: turns entries into items (objects and common prefixes) in
 /// S3 order, skipping what a listing skips.
 private struct Walk {
+    /// One listing result; an object comes with its open descriptor and stat for the ETag.
     enum Item {
         case object([UInt8], FileDescriptor, FileStat)
         case prefix([UInt8])

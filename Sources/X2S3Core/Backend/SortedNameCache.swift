@@ -138,6 +138,8 @@ final class SortedDirectory {
 /// directory changes or the entry ages out. Emission re-checks, so a stale entry is skipped,
 /// never served wrongly.
 public final class SortedNameCache {
+    /// Which directory, in which state, seen from which bucket root (symlink classification
+    /// depends on the root).
     struct Key: Hashable {
         var rootDevice: UInt64, rootInode: UInt64
         var device: UInt64, inode: UInt64
