@@ -17,9 +17,8 @@ public enum ContinuationToken {
     private static let domainKey = Array("x2s3 file listing continuation token v1".utf8)
 
     /// The error S3 answers for a token it did not issue for this listing.
-    public static var incorrect: S3Error {
-        .invalidArgument("The continuation token provided is incorrect", argumentName: "continuation-token")
-    }
+    public static let incorrect = S3Error.invalidArgument("The continuation token provided is incorrect",
+                                                          argumentName: "continuation-token")
 
     /// A token that resumes after `position` in the listing of `bucket` with `prefix` and `delimiter`.
     public static func make(position: [UInt8], bucket: String, prefix: String, delimiter: String?) -> String {
