@@ -142,7 +142,7 @@ final class ListingMemoryBackend: StorageBackend {
         let r = get(&d, "/x2s3/mem/img.zarr/")
         #expect(r.status == 200)
         #expect(r.bodyText.contains("OME-Zarr 0.4 image"))
-        #expect(r.bodyText.contains("<dt>Shape (scale 0)</dt><dd>2 × 64 × 1024 × 1024</dd>"))
+        #expect(r.bodyText.contains("<dt>Shape (scale 0)</dt><dd>2 × 64 × 1024 × 1024 (c, z, y, x)</dd>"))
         #expect(r.bodyText.contains("zarr2%3A%2F%2Fhttp%3A%2F%2Flocalhost%3A8080%2Fx2s3%2Fmem%2Fimg.zarr%22"))
         #expect(backend.opened.sorted() == ["img.zarr/.zattrs", "img.zarr/0/.zarray"])
         // The parent only hints, from the name, and reads nothing.

@@ -78,12 +78,12 @@ enum Samples {
         #expect(d?.label == "OME-Zarr 0.4 image" && d?.isOME == true && d?.format == .zarr2)
         #expect(fact(d, "Scales") == "3 (0, 1, 2)")
         #expect(fact(d, "Axes") == "c, z, y, x")
-        #expect(fact(d, "Pixel size (scale 0)") == "1 × 0.5 µm × 0.25 µm × 0.25 µm")
+        #expect(fact(d, "Voxel size") == "0.5 × 0.25 × 0.25 µm")
         #expect(fact(d, "Channels") == "2 (DAPI, GFP)")
         #expect(fact(d, "Name") == "cells")
         #expect(d?.scaleMetadataKey == "0/.zarray")
         d = d.map { Datasets.addingScaleFacts($0, document: Array(Samples.omeScale0.utf8)) }
-        #expect(fact(d, "Shape (scale 0)") == "2 × 64 × 1024 × 1024")
+        #expect(fact(d, "Shape (scale 0)") == "2 × 64 × 1024 × 1024 (c, z, y, x)")
         #expect(fact(d, "Data type (scale 0)") == "uint8")
     }
 
@@ -112,7 +112,7 @@ enum Samples {
         var d = detect(["zarr.json": Samples.ome05])
         #expect(d?.label == "OME-Zarr 0.5 image" && d?.format == .zarr3 && d?.isOME == true)
         #expect(fact(d, "Scales") == "2 (s0, s1)")
-        #expect(fact(d, "Pixel size (scale 0)") == "40 nm × 4 nm × 4 nm")
+        #expect(fact(d, "Voxel size") == "40 × 4 × 4 nm")
         #expect(d?.scaleMetadataKey == "s0/zarr.json")
         d = d.map { Datasets.addingScaleFacts($0, document: Array(Samples.v3Array.utf8)) }
         #expect(fact(d, "Shape (scale 0)") == "100 × 200 (y, x)")

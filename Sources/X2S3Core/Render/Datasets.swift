@@ -26,6 +26,8 @@ public struct Dataset: Sendable, Equatable {
     public var neuroglancerCanOpen = true
     /// `image` or `segmentation`, the Neuroglancer layer type.
     public var layerType = "image"
+    /// The axis names of a multiscale image, to name the dimensions of its first scale.
+    public var axes: [String] = []
     /// One more metadata document worth reading (relative to the folder): the first scale's
     /// array metadata of a multiscale image, for its shape and data type.
     public var scaleMetadataKey: String?
@@ -83,8 +85,8 @@ public enum Datasets {
         var d = dataset
         let facts: [Dataset.Fact]
         switch d.format {
-        case .zarr2: facts = zarr2ArrayFacts(meta)
-        case .zarr3: facts = zarr3ArrayFacts(meta)
+        case .zarr2: facts = zarr2ArrayFacts(meta, names: d.axes)
+        case .zarr3: facts = zarr3ArrayFacts(meta, names: d.axes)
         case .n5: facts = n5ArrayFacts(meta)
         case .precomputed: facts = []
         }
@@ -118,9 +120,9 @@ public enum Datasets {
         return d
     }
 
-    static func zarr2ArrayFacts(_ a: JSON) -> [Dataset.Fact] {
+    static func zarr2ArrayFacts(_ a: JSON, names: [String] = []) -> [Dataset.Fact] {
         var facts: [Dataset.Fact] = []
-        if let shape = a["shape"]?.ints { facts.append(.init("Shape", dims(shape))) }
+        if let shape = a["shape"]?.ints { facts.append(.init("Shape", dims(shape, names: names))) }
         if let chunks = a["chunks"]?.ints { facts.append(.init("Chunks", dims(chunks))) }
         if let dtype = a["dtype"]?.string { facts.append(.init("Data type", numpyType(dtype))) }
         if let c = a["compressor"] {
@@ -168,9 +170,9 @@ public enum Datasets {
         return d
     }
 
-    static func zarr3ArrayFacts(_ a: JSON) -> [Dataset.Fact] {
+    static func zarr3ArrayFacts(_ a: JSON, names axes: [String] = []) -> [Dataset.Fact] {
         var facts: [Dataset.Fact] = []
-        let names = a["dimension_names"]?.array?.map { $0.string ?? "" }
+        let names = a["dimension_names"]?.array?.map { $0.string ?? "" } ?? axes
         if let shape = a["shape"]?.ints { facts.append(.init("Shape", dims(shape, names: names))) }
         let codecs = a["codecs"]?.array ?? []
         let chunk = a["chunk_grid"]?["configuration"]?["chunk_shape"]?.ints
@@ -224,18 +226,20 @@ public enum Datasets {
         let datasets = ms["datasets"]?.array ?? []
         let paths = datasets.compactMap { $0["path"]?.string }
         d.facts.append(.init("Scales", "\(datasets.count)" + (paths.isEmpty ? "" : " (" + abbreviated(paths) + ")")))
-        let axes: [(name: String, unit: String?)] = (ms["axes"]?.array ?? []).map {
-            $0.string.map { ($0, nil) } ?? ($0["name"]?.string ?? "?", $0["unit"]?.string)
+        let axes: [(name: String, type: String?, unit: String?)] = (ms["axes"]?.array ?? []).map {
+            $0.string.map { ($0, nil, nil) } ?? ($0["name"]?.string ?? "?", $0["type"]?.string, $0["unit"]?.string)
         }
+        d.axes = axes.map(\.name)
         if !axes.isEmpty { d.facts.append(.init("Axes", axes.map(\.name).joined(separator: ", "))) }
         if let first = datasets.first, let scale = (first["coordinateTransformations"]?.array ?? [])
-            .first(where: { $0["type"]?.string == "scale" })?["scale"]?.array?.compactMap(\.number) {
-            var parts: [String] = []
-            for (i, s) in scale.enumerated() {
-                let unit = i < axes.count ? axes[i].unit.map { " " + unitSymbol($0) } ?? "" : ""
-                parts.append(number(s) + unit)
-            }
-            d.facts.append(.init("Pixel size (scale 0)", parts.joined(separator: " × ")))
+            .first(where: { $0["type"]?.string == "scale" })?["scale"]?.array?.compactMap(\.number), scale.count == axes.count {
+            // Only the spatial axes: a channel or time "scale" of 1 is noise here.
+            let spatial = axes.indices.filter { axes[$0].type == "space" || (axes[$0].type == nil && ["x", "y", "z"].contains(axes[$0].name)) }
+            let units = Set(spatial.map { axes[$0].unit ?? "" })
+            let text = units.count == 1
+                ? spatial.map { number(scale[$0]) }.joined(separator: " × ") + (units.first!.isEmpty ? "" : " " + unitSymbol(units.first!))
+                : spatial.map { number(scale[$0]) + (axes[$0].unit.map { " " + unitSymbol($0) } ?? "") }.joined(separator: " × ")
+            if !spatial.isEmpty { d.facts.append(.init(spatial.count == 3 ? "Voxel size" : "Pixel size", text)) }
         }
         if let channels = attrs["omero"]?["channels"]?.array, !channels.isEmpty {
             let labels = channels.map { $0["label"]?.string ?? "?" }

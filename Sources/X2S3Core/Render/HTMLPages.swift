@@ -53,7 +53,7 @@ public enum HTMLPages {
             s += "<p class=\"empty\">No buckets are published here.</p>"
         } else {
             s += "<p class=\"summary\">\(targets.count) bucket\(targets.count == 1 ? "" : "s")</p>"
-            s += "<table class=\"listing\"><thead><tr><th>Name</th><th>Kind</th></tr></thead><tbody>"
+            s += "<table class=\"listing\"><thead><tr><th>Name</th><th class=\"kind-col\">Kind</th></tr></thead><tbody>"
             for t in targets {
                 let kind: String
                 switch t.kind {

@@ -43,9 +43,9 @@ enum Stylesheet {
     table.listing th{background:var(--head);font-size:.78rem;font-weight:650;letter-spacing:.04em;text-transform:uppercase;color:var(--muted)}
     table.listing tbody tr:hover td{background:var(--hover)}
     td.name{overflow-wrap:anywhere}td.name a{font-weight:500}
-    th.size,td.size{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums;width:7.5rem}
-    th.date,td.date{white-space:nowrap;font-variant-numeric:tabular-nums;color:var(--muted);width:11.5rem}
-    th.dl,td.dl{width:2.5rem;text-align:center}td.dl .icon{margin:0}td.dl a{color:var(--muted)}td.dl a:hover{color:var(--accent)}
+    table.listing .size{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums;width:7.5rem}
+    table.listing .date{white-space:nowrap;font-variant-numeric:tabular-nums;color:var(--muted);width:11.5rem}
+    table.listing .dl{width:2.5rem;text-align:center}td.dl .icon{margin:0}td.dl a{color:var(--muted)}td.dl a:hover{color:var(--accent)}
     tr.up td{font-size:.9rem}tr.up .muted{color:var(--muted);margin-left:.25rem}
     tr.empty td{color:var(--muted);font-style:italic;text-align:center;padding:1.5rem}
     .kind,.badge{display:inline-block;font-size:.72rem;font-weight:650;padding:.05rem .5rem;border-radius:999px;
@@ -71,7 +71,8 @@ enum Stylesheet {
     footer{max-width:78rem;margin:0 auto;padding:0 1.5rem 2rem;color:var(--muted);font-size:.82rem}
     footer code{font-size:.8rem}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-    @media (max-width:640px){main{padding:1rem}th.date,td.date{display:none}th.size,td.size{width:auto}}
+    table.listing .kind-col{width:8rem}
+    @media (max-width:640px){main{padding:1rem}table.listing .date{display:none}table.listing .size{width:auto}}
     """
 
     /// Reveals the copy buttons and copies the text of the element they name.
@@ -96,8 +97,8 @@ enum Stylesheet {
     """
 
     static let logo = """
-    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0a6b7c"/>\
-    <g fill="#fff"><rect x="7" y="8" width="18" height="4" rx="2"/><rect x="7" y="14" width="18" height="4" rx="2" opacity=".8"/>\
-    <rect x="7" y="20" width="18" height="4" rx="2" opacity=".6"/></g></svg>
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1593a8"/>\
+    <g fill="none" stroke="#fff" stroke-width="2.2"><ellipse cx="16" cy="9.5" rx="8.5" ry="3.2"/>\
+    <path d="M7.5 9.5v13c0 1.8 3.8 3.2 8.5 3.2s8.5-1.4 8.5-3.2v-13M7.5 16c0 1.8 3.8 3.2 8.5 3.2s8.5-1.4 8.5-3.2"/></g></svg>
     """
 }
