@@ -45,5 +45,6 @@ let package = Package(
 
         .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
     ]
 )

@@ -17,6 +17,9 @@ public struct Config: Sendable, Equatable {
     public var targets: [Target] = []
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
+    /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`
+    /// without `base_url`); logged once at startup.
+    public var warnings: [String] = []
 
     public init() {}
 

@@ -1,0 +1,33 @@
+import FastCGI
+import X2S3Core
+
+/// The worker's `ResponseSink`: the request's FastCGI stdout. A wrapper struct rather than a
+/// retroactive conformance of `FastCGIOutput`, so neither module has to know the other.
+struct FastCGISink: ResponseSink {
+    var output: FastCGIOutput
+
+    /// Throws `SinkError.clientGone` when libfcgi reports the peer gone (the only way it fails).
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        do { try output.write(bytes) } catch { throw SinkError.clientGone }
+    }
+
+    /// Sends libfcgi's buffered bytes now; `SinkError.clientGone` when the peer is gone.
+    mutating func flush() throws {
+        do { try output.flush() } catch { throw SinkError.clientGone }
+    }
+}
+
+/// The CGI mode's `ResponseSink`: stdout.
+struct CGISink: ResponseSink {
+    var output = CGIOutput()
+
+    /// Throws `SinkError.clientGone` when stdout is closed (EPIPE).
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        do { try output.write(bytes) } catch { throw SinkError.clientGone }
+    }
+
+    /// Nothing is buffered; kept for the protocol.
+    mutating func flush() throws {
+        do { try output.flush() } catch { throw SinkError.clientGone }
+    }
+}

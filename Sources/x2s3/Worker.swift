@@ -1,0 +1,42 @@
+import FastCGI
+import Glibc
+import Logging
+import X2S3Core
+
+/// One worker process: accept, copy params, dispatch, finish, until a shutdown signal or a
+/// failure to accept. Synchronous, one request at a time, no threads.
+enum Worker {
+    /// Runs the accept loop on `listenFD` and returns the process exit code: 0 after a shutdown
+    /// signal (the in-flight request is always finished first), 1 when accepting fails.
+    static func run(listenFD: Int32, config: Config, logger: Logger) -> Int32 {
+        var logger = logger
+        logger[metadataKey: "pid"] = "\(getpid())"
+        do {
+            try WorkerSignals.install()
+            var request = try FastCGIRequest(listenFD: listenFD)
+            var dispatcher = Dispatcher(config: config, logger: logger)
+            logger.debug("worker ready")
+            while try request.accept() {
+                let params = request.params()
+                request.withOutput { output in
+                    var sink = FastCGISink(output: output)
+                    dispatcher.handle(params: params, sink: &sink)
+                }
+                request.finish()
+            }
+            logger.debug("worker stopping: shutdown requested")
+            return 0
+        } catch {
+            logger.error("worker stopping", metadata: ["error": "\(error)"])
+            return 1
+        }
+    }
+
+    /// Answers the one request of a CGI invocation (params = the environment, body to stdout).
+    static func runCGI(environment: [String: String], config: Config, logger: Logger) {
+        ProcessControl.ignore(SIGPIPE)  // a reader that goes away must not kill us mid-write
+        var dispatcher = Dispatcher(config: config, logger: logger)
+        var sink = CGISink()
+        dispatcher.handle(params: environment, sink: &sink)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import FastCGI
+import Glibc
+import Logging
+import X2S3Core
+
+/// `x2s3`: the read-only S3 gateway as a FastCGI responder. The run mode follows from how it was
+/// started (decisions.md §1):
+/// - A. fd 0 is a listening socket (spawn-fcgi) and no `--socket`: one worker on fd 0, or a pool
+///   of `--workers N` on fd 0.
+/// - B. `--socket ADDRESS`: open it and run a pool of `--workers N` (default 2).
+/// - C. no FastCGI listener and a CGI environment (`GATEWAY_INTERFACE` set): answer one request
+///   from the environment on stdout, exit.
+@main
+struct X2S3Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "x2s3",
+        abstract: "Read-only S3 gateway: a FastCGI responder for nginx (or a CGI program).",
+        discussion: """
+            Under spawn-fcgi (listening socket on fd 0): serves on fd 0. With --socket: runs its own \
+            pool (SIGTERM drains, SIGHUP reloads the config). Without either, inside a CGI \
+            environment: answers one request on stdout.
+            """
+    )
+
+    @Option(help: "Config file (default: $X2S3_CONFIG, else ./config.yaml).")
+    var config: String?
+
+    @Option(help: "Listen on unix:PATH, tcp:HOST:PORT or tcp6:[ADDR]:PORT and run a worker pool.")
+    var socket: String?
+
+    @Option(help: "Worker processes (default 2 with --socket; 1 on fd 0).")
+    var workers: Int?
+
+    @Flag(help: "Load and validate the config, print a summary and exit.")
+    var checkConfig = false
+
+    func run() throws {
+        do {
+            try start()
+        } catch {
+            ProcessControl.printError("x2s3: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func start() throws(StartupError) {
+        if let workers, !(1...1024).contains(workers) {
+            throw StartupError("--workers must be between 1 and 1024 (got \(workers))")
+        }
+        let startup = Startup(configArgument: config, environment: CGI.environment())
+        let loaded = try startup.loadConfig()
+        // Before any fork: every worker inherits the handler factory.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "x2s3")
+        logger.logLevel = Startup.level(loaded.logLevel)
+        startup.warnIgnoredKeys(loaded, logger: logger)
+
+        if checkConfig {
+            print("config OK: \(loaded.targets.count) targets")
+            return
+        }
+        if let socket {
+            try runPool(socket: socket, startup: startup, config: loaded, logger: logger)
+        } else if CGI.isCGI() {
+            guard startup.environment["GATEWAY_INTERFACE"] != nil else {
+                throw StartupError(
+                    "fd 0 is not a FastCGI listening socket and this is no CGI request (GATEWAY_INTERFACE unset): run under spawn-fcgi, with --socket, or as a CGI program")
+            }
+            guard workers == nil else { throw StartupError("--workers needs --socket or a listening socket on fd 0") }
+            Worker.runCGI(environment: startup.environment, config: loaded, logger: logger)
+        } else if let workers {
+            var pool = Pool(listenFD: 0, size: workers, startup: startup, config: loaded, logger: logger)
+            pool.run()
+        } else {
+            let status = Worker.run(listenFD: 0, config: loaded, logger: logger)
+            if status != 0 { Glibc.exit(status) }
+        }
+    }
+
+    private func runPool(socket: String, startup: Startup, config: Config, logger: Logger) throws(StartupError) {
+        let listener: ListenSocket
+        do {
+            listener = try ListenSocket.open(try ListenAddress(parsing: socket))
+        } catch {
+            throw StartupError("\(error)")
+        }
+        var pool = Pool(listenFD: listener.fd, size: workers ?? 2, startup: startup, config: config, logger: logger)
+        pool.run()
+        listener.close()
+        logger.info("pool stopped")
+    }
+}
