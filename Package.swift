@@ -23,14 +23,16 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CYaml", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -43,7 +45,8 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix"], swiftSettings: strict),
+        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix", "HTTPClient"], swiftSettings: strict),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
     ]

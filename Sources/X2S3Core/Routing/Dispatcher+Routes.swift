@@ -71,7 +71,12 @@ extension Dispatcher {
             }
             let head = ObjectHeaders.forObject(key: key, info: info, range: range)
             let wanted = range ?? 0..<info.size
-            if let body {
+            if var body {
+                // If-Range failed but a remote backend fetched only the range: fetch it whole.
+                if !honourRange, rangeRequest != nil, body.available != 0..<info.size {
+                    body = try backend.open(key, range: nil)
+                    guard body.info.size == info.size else { throw .badGateway("The object changed while it was read.") }
+                }
                 // A remote body may hold only what the upstream sent; never promise more.
                 guard body.available.lowerBound <= wanted.lowerBound, body.available.upperBound >= wanted.upperBound else {
                     throw .badGateway("The upstream returned a different range than requested.")

@@ -1,0 +1,101 @@
+internal import CCurl
+
+/// What libcurl's callbacks see of the current transfer. One per client, reset for each
+/// request, so the unretained pointer handed to libcurl (`Unmanaged`) outlives every
+/// transfer that could call back into it.
+final class TransferState {
+    /// The final (non-1xx) status, once its status line has been read.
+    var status = 0
+    /// Header fields of the final response, in arrival order.
+    var headers: [(name: String, value: String)] = []
+    /// The blank line after a final response's headers has been read.
+    var headComplete = false
+    /// The write callback refused a chunk (no consumer yet) and libcurl paused receiving.
+    var paused = false
+    /// Receives body chunks while `HTTPResponse.readBody` runs; nil means "pause".
+    var consumer: ((UnsafeRawBufferPointer) throws -> Void)?
+    /// The consumer's error, which aborted the transfer.
+    var consumerError: (any Error)?
+    /// Set when libcurl reports the transfer finished, with its result.
+    var result: CURLcode?
+    /// When bytes last arrived (or the request went out, or the body was resumed); nil while
+    /// still connecting. Drives the stall timeout.
+    var lastActivity: ContinuousClock.Instant?
+    /// The stall timeout fired (the transfer was abandoned by us, not by libcurl).
+    var stalled = false
+
+    func reset() {
+        status = 0
+        headers = []
+        headComplete = false
+        paused = false
+        consumer = nil
+        consumerError = nil
+        result = nil
+        lastActivity = nil
+        stalled = false
+    }
+
+    /// CURLOPT_HEADERFUNCTION: one complete header line per call, status lines included.
+    /// Interim (1xx) responses restart the collection, so only the final head is kept.
+    static let headerCallback: x2s3_curl_data_callback = { data, size, count, context in
+        let n = size * count
+        guard let data, let context else { return n }
+        let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+        state.lastActivity = .now
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+        state.takeHeaderLine(line)
+        return n
+    }
+
+    func takeHeaderLine(_ raw: String) {
+        var line = Substring(raw)
+        // "\r\n" is one Character in Swift, so test for newlines, not for "\r" and "\n".
+        while let last = line.last, last.isNewline { line = line.dropLast() }
+        if line.hasPrefix("HTTP/") {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            status = fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
+            headers = []
+            headComplete = false
+        } else if line.isEmpty {
+            if status >= 200 { headComplete = true }
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: " \t")
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            headers.append((String(name), String(value)))
+        }
+    }
+
+    /// CURLOPT_WRITEFUNCTION: hands each body chunk to the consumer as it arrives (nothing
+    /// is buffered here). Without a consumer the transfer pauses, and libcurl keeps the
+    /// chunk until `curl_easy_pause` resumes it. A consumer that throws stops the transfer:
+    /// returning a short count makes libcurl abort with CURLE_WRITE_ERROR.
+    static let writeCallback: x2s3_curl_data_callback = { data, size, count, context in
+        let n = size * count
+        guard let context else { return 0 }
+        let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+        guard let consumer = state.consumer else {
+            state.paused = true
+            return x2s3_curl_writefunc_pause()
+        }
+        do {
+            try consumer(UnsafeRawBufferPointer(start: data, count: n))
+            // After the consumer: time spent writing to a slow client is not an upstream stall.
+            state.lastActivity = .now
+            return n
+        } catch {
+            state.consumerError = error
+            return 0
+        }
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing characters from `set`.
+    func trimmingCharacters(in set: String) -> Substring {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,53 @@
+import HTTPClient
+
+/// An upstream GET whose head has arrived and whose body is still on the wire. `stream`
+/// continues the transfer, writing each received chunk straight to the client; releasing the
+/// body unstreamed (a 304, a 412, an error before the head went out) abandons the transfer.
+final class S3ObjectBody: ObjectBody {
+    let info: ObjectInfo
+    let available: Range<UInt64>
+    /// The pending transfer; taken by the first `stream`.
+    private var response: HTTPResponse?
+
+    init(info: ObjectInfo, available: Range<UInt64>, response: HTTPResponse?) {
+        self.info = info
+        self.available = available
+        self.response = response
+    }
+
+    /// Thrown by the consumer once it has every byte it needs of a longer upstream body (an
+    /// upstream that ignored the Range header), to stop the transfer.
+    private struct Enough: Error {}
+
+    func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
+        guard let response else {
+            if range.isEmpty { return }
+            throw S3Error.internalError("upstream body already consumed")
+        }
+        self.response = nil
+        var position = available.lowerBound
+        // Stopping early closes the connection, so only stop when the upstream would send
+        // more than wanted; a body ending exactly at the range end is left to finish cleanly
+        // and its connection is reused.
+        let stopEarly = range.upperBound < available.upperBound
+        do {
+            try response.readBody { chunk in
+                let start = position
+                let end = start + UInt64(chunk.count)
+                position = end
+                let lo = max(start, range.lowerBound), hi = min(end, range.upperBound)
+                if lo < hi {
+                    try writer.write(UnsafeRawBufferPointer(rebasing: chunk[Int(lo - start)..<Int(hi - start)]))
+                }
+                if stopEarly && end >= range.upperBound { throw Enough() }
+            }
+        } catch is Enough {
+            return
+        }
+        // libcurl already fails a body shorter than its Content-Length; this also covers an
+        // upstream that closed early without announcing a length. Never pad: cut.
+        if position < range.upperBound {
+            throw S3Error.badGateway("The upstream body ended after \(position) of \(range.upperBound) bytes.")
+        }
+    }
+}
