@@ -30,10 +30,15 @@ extension HTMLPages {
         s += "</dl>"
 
         let objects = page.objects.filter { $0.key != prefix }  // a folder marker is the folder itself
-        var summary = "\(count(page.commonPrefixes.count, "folder")) · \(count(objects.count, "file"))"
+        var counts: [String] = []
+        if !page.commonPrefixes.isEmpty { counts.append(count(page.commonPrefixes.count, "folder")) }
+        if !objects.isEmpty || page.commonPrefixes.isEmpty { counts.append(count(objects.count, "file")) }
+        var summary = counts.joined(separator: " · ")
         if trail.number > 1 || page.isTruncated { summary += " on page \(trail.number)" }
         if page.isTruncated { summary += " · more on the next page" }
         s += "<p class=\"summary\">\(summary)</p>"
+        let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref)
+        s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"
 
         s += "<table class=\"listing\"><thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
         s += "<th class=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Download</span></th></tr></thead><tbody>"
@@ -59,7 +64,7 @@ extension HTMLPages {
             s += "<tr class=\"empty\"><td colspan=\"4\">This folder is empty.</td></tr>"
         }
         s += "</tbody></table>"
-        s += pager(page: page, trail: trail, folderHref: folderHref)
+        s += pagerHTML
 
         var xml = context.bucketRoot(bucket) + "?list-type=2&delimiter=%2F&prefix=" + urlSegment(prefix)
         if let token = trail.token { xml += "&continuation-token=" + urlSegment(token) }

@@ -67,6 +67,7 @@ enum Stylesheet {
     nav.pager{display:flex;align-items:center;gap:.6rem;margin:1rem 0;flex-wrap:wrap}
     nav.pager .pageno{color:var(--muted);font-size:.9rem;margin:0 .4rem}
     nav.pager .next{margin-left:auto}
+    .pager-top nav.pager{margin:.25rem 0 .75rem}
     .empty{color:var(--muted)}
     footer{max-width:78rem;margin:0 auto;padding:0 1.5rem 2rem;color:var(--muted);font-size:.82rem}
     footer code{font-size:.8rem}
