@@ -66,7 +66,7 @@ extension Dispatcher {
         case .proceed(let honourRange):
             var range: Range<UInt64>?
             if honourRange, let rangeRequest {
-                guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size) }
+                guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size, range: request.header("range") ?? "") }
                 range = r
             }
             let head = ObjectHeaders.forObject(key: key, info: info, range: range)
