@@ -82,7 +82,7 @@ public struct Dispatcher {
         ]
         if clientGone {
             meta["outcome"] = "client gone"
-            logger.debug("request cancelled", metadata: meta)
+            logger.info("request cancelled", metadata: meta)
         } else if let streamError {
             meta["error"] = "\(streamError)"
             logger.warning("stream cut", metadata: meta)
