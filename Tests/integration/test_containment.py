@@ -174,11 +174,13 @@ def _listing_supported(srv) -> bool:
 
 
 def _listed_keys(body: bytes) -> list[str]:
-    root = ET.fromstring(body)
+    """Keys and common prefixes of a listing page (not the echoed request Prefix)."""
     keys = []
-    for el in root.iter():
-        if strip_ns(el.tag) in ("Key", "Prefix") and el.text:
-            keys.append(urllib.parse.unquote(el.text))
+    for entry in ET.fromstring(body):
+        if strip_ns(entry.tag) in ("Contents", "CommonPrefixes"):
+            for el in entry:
+                if strip_ns(el.tag) in ("Key", "Prefix") and el.text:
+                    keys.append(urllib.parse.unquote(el.text))
     return keys
 
 
