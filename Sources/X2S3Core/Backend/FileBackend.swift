@@ -30,6 +30,7 @@ public final class FileBackend: StorageBackend {
     }
 
     public func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
+        if options.offload, let body = openOffloadable(key) { return body }  // Offload.swift
         let (fd, info) = try openFile(key)
         return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
     }
