@@ -33,7 +33,9 @@ enum Offload {
         // nginx copies the upstream Accept-Ranges across the redirect and adds its own to a 200
         // (not to a 206): drop ours there, or the client would get it twice.
         if range == nil { out.headers.removeAll { $0.0 == "Accept-Ranges" } }
-        out.add("X-Accel-Redirect", prefix + percentEncodePath(body.absolutePath))
+        // The path is absolute: "/.x2s3-offload/" + "/srv/x" must not become "//srv/x".
+        let base = prefix.hasSuffix("/") ? prefix.dropLast() : Substring(prefix)
+        out.add("X-Accel-Redirect", base + percentEncodePath(body.absolutePath))
         return out
     }
 

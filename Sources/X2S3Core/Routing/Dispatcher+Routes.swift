@@ -62,7 +62,7 @@ extension Dispatcher {
         case .failed(let condition):
             throw .preconditionFailed(condition: condition)
         case .notModified:
-            return Response(head: ObjectHeaders.notModified(info: info), body: .none)
+            return Response(head: ObjectHeaders.notModified(key: key, info: info), body: .none)
         case .proceed(let honourRange):
             var range: Range<UInt64>?
             if honourRange, let rangeRequest {
