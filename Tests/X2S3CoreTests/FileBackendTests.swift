@@ -2,25 +2,13 @@ import Testing
 import Glibc
 @testable import X2S3Core
 
-/// A scratch directory tree, removed when the test ends.
-final class TempTree {
-    let path: String
-    init() {
-        var template = Array("/tmp/x2s3-test-XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
-    deinit { _ = system("rm -rf '\(path)'") }
-
-    func file(_ rel: String, _ content: String = "x") {
-        let full = path + "/" + rel
-        let dir = String(full[..<full.lastIndex(of: "/")!])
-        _ = system("mkdir -p '\(dir)'")
-        let f = fopen(full, "w")!
-        fputs(content, f)
-        fclose(f)
-    }
-    func dir(_ rel: String) { _ = system("mkdir -p '\(path)/\(rel)'") }
-    func symlink(_ rel: String, to target: String) { _ = Glibc.symlink(target, path + "/" + rel) }
+/// Writes `content` to `rel` under the tree, creating parent directories.
+private func write(_ tree: TempTree, _ rel: String, _ content: String) {
+    let full = tree.path + "/" + rel
+    _ = system("mkdir -p '\(full[..<full.lastIndex(of: "/")!])'")
+    let f = fopen(full, "w")!
+    fputs(content, f)
+    fclose(f)
 }
 
 @Suite struct FileBackendTests {
@@ -30,16 +18,16 @@ final class TempTree {
     }
 
     init() {
-        tree.file("a.txt", "hello")
-        tree.file("dir/x.txt", "inner")
-        tree.file("odd/q#?&<b> + =@'%.txt", "odd")
-        tree.file("uni/ünï☃.txt", "u")
-        tree.symlink("inside-link.txt", to: "a.txt")
-        tree.symlink("outside-link", to: "/etc/hostname")
-        tree.symlink("abs-inside", to: tree.path + "/a.txt")
-        tree.symlink("broken", to: "nowhere")
-        tree.symlink("dir/up.txt", to: "../a.txt")
-        tree.symlink("dir/escape.txt", to: "../../../../../../etc/hostname")
+        write(tree, "a.txt", "hello")
+        write(tree, "dir/x.txt", "inner")
+        write(tree, "odd/q#?&<b> + =@'%.txt", "odd")
+        write(tree, "uni/ünï☃.txt", "u")
+        _ = tree.symlink("inside-link.txt", to: "a.txt")
+        _ = tree.symlink("outside-link", to: "/etc/hostname")
+        _ = tree.symlink("abs-inside", to: tree.path + "/a.txt")
+        _ = tree.symlink("broken", to: "nowhere")
+        _ = tree.symlink("dir/up.txt", to: "../a.txt")
+        _ = tree.symlink("dir/escape.txt", to: "../../../../../../etc/hostname")
     }
 
     @Test func servesRegularFilesWithSizeAndCheapETag() throws {
@@ -54,7 +42,7 @@ final class TempTree {
     }
 
     @Test(arguments: ["dir", "dir/", "", "/a.txt", "dir//x.txt", "./a.txt", "dir/../a.txt", "..", "../etc/passwd",
-                      "outside-link", "abs-inside", "broken", "dir/escape.txt", "missing", "a.txt/", "a.txt/x"])
+                      "outside-link", "abs-inside", "broken", "dir/escape.txt", "missing", "a.txt/", "a.txt/x", "a.txt\u{0}x"])
     func keysThatNameNoFileInsideTheRootAreNoSuchKey(key: String) {
         #expect(throws: S3Error.noSuchKey(key: key)) { try backend.head(key) }
     }

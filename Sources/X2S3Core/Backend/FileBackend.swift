@@ -8,6 +8,9 @@ public final class FileBackend: StorageBackend {
     let options: FileOptions
     let bucket: String
     let etags: ETagPolicy
+    /// Sorted directory names, kept across requests so paging a huge directory does not
+    /// re-read and re-sort it for every page.
+    let listCache = SortedNameCache()
 
     /// Opens the bucket root. Fails if the directory is gone (the config checked it at start).
     public init(bucket: String, options: FileOptions) throws(S3Error) {
@@ -37,7 +40,7 @@ public final class FileBackend: StorageBackend {
 
     public func list(_ query: ListQuery) throws(S3Error) -> ListPage {
         let etags = self.etags
-        let lister = FileLister(root: root, bucket: bucket) { fd, stat in etags.etag(for: fd, stat: stat) }
+        let lister = FileLister(root: root, bucket: bucket, cache: listCache) { fd, stat in etags.etag(for: fd, stat: stat) }
         return try lister.list(query)
     }
 
@@ -60,7 +63,8 @@ public final class FileBackend: StorageBackend {
     }
 
     static func isListableKey(_ key: String) -> Bool {
-        if key.isEmpty || key.hasPrefix("/") || key.hasSuffix("/") { return false }
+        // A NUL would end the C path early and name another file.
+        if key.isEmpty || key.hasPrefix("/") || key.hasSuffix("/") || key.utf8.contains(0) { return false }
         for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
             if segment.isEmpty || segment == "." || segment == ".." { return false }
         }

@@ -1,6 +1,181 @@
 import Posix
-// TEMPORARY stand-in until the listing branch lands (its version replaces this file).
+
+/// ListObjects (V1) and ListObjectsV2 over a POSIX directory, with AWS S3's semantics: keys are
+/// relative paths joined with `/`, in UTF-8 byte order over the whole tree; `prefix` is a plain
+/// string prefix; any delimiter string rolls keys up into CommonPrefixes, which count toward
+/// max-keys and page with the keys; positions (`start-after`, `marker`, tokens) mean "strictly
+/// after", item by item (a common prefix at or before the position is not repeated).
+///
+/// A page costs O(page + directories touched), not O(tree): the walk starts in the deepest
+/// directory the prefix names, jumps straight to the resume position, rolls directory subtrees
+/// into common prefixes without reading them, and stats only the files it returns.
+///
+/// Skipped, never an error: names that are not UTF-8, special files, broken symlinks and
+/// symlinks resolving outside the root, unreadable files and directories, empty directories,
+/// and directory symlinks that would loop back onto the current path.
 struct FileLister {
-    init(root: FileDescriptor, bucket: String, etag: @escaping (FileDescriptor, FileStat) -> String?) {}
-    func list(_ query: ListQuery) throws(S3Error) -> ListPage { throw .notImplemented("listing pending") }
+    private let root: FileDescriptor
+    private let bucket: String
+    private let etag: (FileDescriptor, FileStat) -> String?
+    private let cache: SortedNameCache
+
+    /// `bucket` is the name as the client addressed it (continuation tokens are bound to it,
+    /// case-insensitively). `etag` computes a listed file's ETag from its open descriptor and
+    /// stat. `cache` should live as long as the worker: it is what makes the last page of a
+    /// huge directory as cheap as the first.
+    init(root: FileDescriptor, bucket: String, cache: SortedNameCache = SortedNameCache(),
+         etag: @escaping (FileDescriptor, FileStat) -> String?) {
+        self.root = root
+        self.bucket = bucket
+        self.cache = cache
+        self.etag = etag
+    }
+
+    /// One page of the listing `query` asks for. Throws only for a continuation token this
+    /// listing did not issue (400 InvalidArgument); storage trouble shows up as missing entries.
+    func list(_ query: ListQuery) throws(S3Error) -> ListPage {
+        let prefix = Array(query.prefix.utf8)
+        let delimiter: [UInt8]? = query.delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        let position = try resumePosition(query)
+
+        var page = ListPage()
+        guard query.maxKeys > 0 else { return page }
+        guard let bound = FileLister.startBound(prefix: prefix, delimiter: delimiter, position: position),
+              let cursor = DirectoryCursor(root: root, cache: cache, basePath: FileLister.baseDirectory(of: prefix))
+        else { return page }
+        cursor.seek(bound)
+
+        var walk = Walk(cursor: cursor, prefix: prefix, delimiter: delimiter, position: position)
+        var count = 0
+        var last: [UInt8] = []
+        while let item = walk.nextItem() {
+            if count == query.maxKeys {
+                page.isTruncated = true
+                break
+            }
+            switch item {
+            case .object(let key, let fd, let stat):
+                page.objects.append(ListedObject(
+                    key: String(decoding: key, as: UTF8.self), size: stat.size,
+                    lastModified: Timestamp(seconds: stat.mtimeSeconds, nanoseconds: stat.mtimeNanoseconds),
+                    etag: etag(fd, stat)))
+                last = key
+            case .prefix(let cp):
+                page.commonPrefixes.append(String(decoding: cp, as: UTF8.self))
+                last = cp
+            }
+            count += 1
+        }
+        if page.isTruncated {
+            switch query.version {
+            case .v2:
+                page.nextContinuationToken = ContinuationToken.make(position: last, bucket: bucket,
+                                                                   prefix: query.prefix, delimiter: query.delimiter)
+            case .v1:
+                if delimiter != nil { page.nextMarker = String(decoding: last, as: UTF8.self) }
+            }
+        }
+        return page
+    }
+
+    /// The position results must come strictly after: the token's (which overrides
+    /// `start-after`, as in S3), else `start-after` (V2) or `marker` (V1).
+    private func resumePosition(_ query: ListQuery) throws(S3Error) -> [UInt8]? {
+        switch query.version {
+        case .v2:
+            if let token = query.continuationToken {
+                return try ContinuationToken.position(of: token, bucket: bucket, prefix: query.prefix, delimiter: query.delimiter)
+            }
+            return query.startAfter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        case .v1:
+            return query.marker.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        }
+    }
+
+    /// The deepest directory `prefix` fully names: `a/b/c` → `a/b/`, `a/b/` → `a/b/`, `a` → ``.
+    static func baseDirectory(of prefix: [UInt8]) -> [UInt8] {
+        guard let slash = prefix.lastIndex(of: 0x2F) else { return [] }
+        return Array(prefix[...slash])
+    }
+
+    /// Where the walk starts, or nil when nothing can follow the position. Keys at or before
+    /// the position are never needed, and neither is the rest of the group the position itself
+    /// falls in (its common prefix is ≤ the position, so it was already returned).
+    static func startBound(prefix: [UInt8], delimiter: [UInt8]?, position: [UInt8]?) -> DirectoryCursor.Bound? {
+        guard let position, !position.lexicographicallyPrecedes(prefix) else { return .atOrAfter(prefix) }
+        guard position.starts(with: prefix) else { return nil }
+        if let delimiter, let cp = commonPrefix(of: position, prefixCount: prefix.count, delimiter: delimiter) {
+            return .pastPrefix(cp)
+        }
+        return .after(position)
+    }
+
+    /// `key` up to and including the first `delimiter` at or after `prefixCount`; nil if the
+    /// delimiter does not occur there. For a directory path (`a-b/`), only occurrences wholly
+    /// inside it are seen, and one found means every key below rolls up into that prefix: an
+    /// occurrence straddling the end could only start after it.
+    static func commonPrefix(of key: [UInt8], prefixCount: Int, delimiter: [UInt8]) -> [UInt8]? {
+        let d = delimiter.count
+        guard d > 0, key.count >= prefixCount + d else { return nil }
+        var i = prefixCount
+        while i + d <= key.count {
+            if key[i] == delimiter[0] && key[i..<(i + d)].elementsEqual(delimiter) { return Array(key[..<(i + d)]) }
+            i += 1
+        }
+        return nil
+    }
+}
+
+/// The listing loop over a cursor: turns entries into items (objects and common prefixes) in
+/// S3 order, skipping what a listing skips.
+private struct Walk {
+    /// One listing result; an object comes with its open descriptor and stat for the ETag.
+    enum Item {
+        case object([UInt8], FileDescriptor, FileStat)
+        case prefix([UInt8])
+    }
+
+    let cursor: DirectoryCursor
+    let prefix: [UInt8]
+    let delimiter: [UInt8]?
+    let position: [UInt8]?
+
+    /// The next item after the ones already returned, or nil at the end of the prefix's range.
+    mutating func nextItem() -> Item? {
+        while true {
+            switch cursor.next() {
+            case .end:
+                return nil
+            case .directory(let path):
+                // Entries come in key order from at or after the prefix, so the first one
+                // outside it ends the listing.
+                guard path.starts(with: prefix) else { return nil }
+                if let delimiter, let cp = FileLister.commonPrefix(of: path, prefixCount: prefix.count, delimiter: delimiter) {
+                    // The whole subtree rolls up into `cp`: decide without walking it.
+                    if isAtOrBeforePosition(cp) {
+                        cursor.seek(.pastPrefix(cp))
+                        continue
+                    }
+                    guard cursor.currentDirectoryHasKey() else { continue }
+                    cursor.seek(.pastPrefix(cp))
+                    return .prefix(cp)
+                }
+                cursor.descend()
+            case .file(let key):
+                guard key.starts(with: prefix) else { return nil }
+                guard let (fd, stat) = cursor.openCurrentFile() else { continue }
+                if let delimiter, let cp = FileLister.commonPrefix(of: key, prefixCount: prefix.count, delimiter: delimiter) {
+                    cursor.seek(.pastPrefix(cp))
+                    if isAtOrBeforePosition(cp) { continue }
+                    return .prefix(cp)
+                }
+                return .object(key, fd, stat)
+            }
+        }
+    }
+
+    private func isAtOrBeforePosition(_ item: [UInt8]) -> Bool {
+        guard let position else { return false }
+        return !position.lexicographicallyPrecedes(item)
+    }
 }
