@@ -1,4 +1,5 @@
 internal import Glibc
+internal import CPosix  // timespec is also visible through CPosix's headers; MemberImportVisibility wants the import (release build)
 
 /// The real-time clock, for the few things that need calendar time (request signing).
 /// Everything else takes times as parameters so tests can pin them.
