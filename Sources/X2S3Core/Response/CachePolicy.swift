@@ -14,15 +14,15 @@ public enum CachePolicy {
 
     /// The Cache-Control value for an object key, or nil for "no opinion".
     public static func cacheControl(forKey key: String) -> String? {
-        let name = key.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? key
-        if metadataNames.contains(name) { return metadata }
-        return isChunkName(name) ? chunk : nil
+        let name = MediaType.lastSegment(key)
+        if isChunkName(name) { return chunk }
+        return metadataNames.contains(String(name)) ? metadata : nil
     }
 
     /// A chunk's file name: digits joined by `.`, `_` or `-` (Zarr `0.1.2`, the last part of
     /// Zarr v3/N5 `c/0/1/2`, precomputed `0-64_0-64_0-64`), or a precomputed/Zarr shard `N.shard`.
-    static func isChunkName(_ name: String) -> Bool {
-        var s = Substring(name)
+    static func isChunkName(_ name: Substring) -> Bool {
+        var s = name
         if s.hasSuffix(".shard") { s = s.dropLast(6) }
         guard let first = s.utf8.first, let last = s.utf8.last, isDigit(first), isDigit(last) else { return false }
         var previousWasSeparator = false
