@@ -58,14 +58,3 @@ extension FileDescriptor {
         return try FileDescriptor(owning: newFD).stat()
     }
 }
-
-/// The wall clock, for the few decisions that depend on "now" (a directory modified within the
-/// last tick cannot be trusted by its mtime alone).
-public enum SystemClock {
-    /// Seconds since the epoch. Wraps `clock_gettime(2)` with `CLOCK_REALTIME`.
-    public static func nowSeconds() -> Int64 {
-        var ts = timespec()
-        _ = clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
-    }
-}

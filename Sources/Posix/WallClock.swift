@@ -1,7 +1,8 @@
 internal import Glibc
-internal import CPosix  // timespec is also visible through CPosix's headers; MemberImportVisibility wants the import (release build)
+// timespec comes in through the shim's headers in release builds (MemberImportVisibility).
+internal import CPosix
 
-/// The real-time clock, for the few things that need calendar time (request signing).
+/// The real-time clock, for the few things that need calendar time (request signing, the listing cache's racy-mtime window).
 /// Everything else takes times as parameters so tests can pin them.
 public enum WallClock {
     /// Seconds since the epoch. Wraps `clock_gettime(CLOCK_REALTIME)`.

@@ -50,6 +50,8 @@ import Logging
         #expect(r.status == 416)
         #expect(r.header("Content-Range") == "bytes */11")
         #expect(r.bodyText.contains("<Code>InvalidRange</Code>"))
+        // As AWS: the Range header as sent, then the object's size.
+        #expect(r.bodyText.contains("<RangeRequested>bytes=50-</RangeRequested><ActualObjectSize>11</ActualObjectSize>"))
         let e = run(params("/mem/empty", headers: ["HTTP_RANGE": "bytes=0-"]))
         #expect(e.status == 416 && e.header("Content-Range") == "bytes */0")
     }

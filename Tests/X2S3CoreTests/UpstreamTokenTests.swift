@@ -29,14 +29,8 @@ import Testing
         #expect(UpstreamToken.incorrect.wire.status == 400)
     }
 
-    @Test(arguments: [[], [0], [0, 1], [0, 1, 2], [255, 254, 253, 252], Array(0...255)] as [[UInt8]])
-    func base64urlRoundTrips(bytes: [UInt8]) {
-        #expect(UpstreamToken.unbase64url(UpstreamToken.base64url(bytes)) == bytes)
-    }
-
-    @Test func nonCanonicalBase64IsRefused() {
-        #expect(UpstreamToken.unbase64url("AB") == nil)  // low bits set: "AA" is the canonical form of [0]
-        #expect(UpstreamToken.unbase64url("AA") == [0])
-        #expect(UpstreamToken.unbase64url("A") == nil)
+    @Test func fileListingTokensAreNotUpstreamTokens() {
+        let fileToken = ContinuationToken.make(position: Array("a/b".utf8), bucket: "data", prefix: "", delimiter: nil)
+        #expect(throws: UpstreamToken.incorrect) { try UpstreamToken.unwrap(fileToken, bucket: "data", prefix: "", delimiter: nil) }
     }
 }

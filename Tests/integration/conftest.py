@@ -14,22 +14,28 @@ line, e.g. scripts/lib/baseline-pool to check the harness itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
+
+from procs import free_port
+
+# The differential suite's fixtures (a second tree, x2s3 serving it, moto holding it).
+pytest_plugins = ["s3diff"]
 
 REPO = Path(__file__).resolve().parents[2]
 SERVE = REPO / "scripts" / "serve"
@@ -107,12 +113,6 @@ def write_config(path: Path, data_root: Path) -> None:
 
 
 # --- process helpers ----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def children_of(pid: int) -> list[int]:
     """Direct children of pid, from /proc/*/stat (field 4 is the parent pid)."""
@@ -237,6 +237,17 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     files = make_fixture_tree(top)
     config = top / "config.yaml"
     write_config(config, top / "data")
+    warm = [("data", "hello.txt"), ("data", "no-such-key"), ("demo", "hello.txt")]
+    with serving(top, config, top / "data", files, warm) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
+            warm: list[tuple[str, str]]) -> Iterator[Server]:
+    """Runs scripts/serve on `config` (run directory and log under `top`) until the block
+    ends, then checks fds and shutdown as described above. `warm` lists (bucket, key)
+    requests that open every bucket's per-worker state before the fd baseline is taken."""
     port = free_port()
     run_dir = top / "run"
     log_path = top / "serve.log"
@@ -253,7 +264,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             start_new_session=True,  # a Ctrl-C of pytest must not hit serve's children directly
         )
     srv = Server(base_url=f"http://127.0.0.1:{port}/", port=port, run_dir=run_dir,
-                 root=top / "data", files=files, serve=proc, log_path=log_path)
+                 root=root, files=files, serve=proc, log_path=log_path)
     try:
         _wait_until_answering(srv, time.monotonic() + 60)
         # Workers may still be forking; wait for the full pool, then warm up every
@@ -264,9 +275,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         # Each bucket is touched many times so every worker has opened its per-bucket
         # state (a worker keeps one directory fd per file bucket it has served).
         for _ in range(8 * WORKERS):
-            requests.get(srv.url("data", "hello.txt"), timeout=10)
-            requests.get(srv.url("data", "no-such-key"), timeout=10)
-            requests.get(srv.url("demo", "hello.txt"), timeout=10)
+            for bucket, key in warm:
+                requests.get(srv.url(bucket, key), timeout=10)
         time.sleep(0.2)
         srv.fd_baseline = srv.fd_counts()
         srv.fd_baseline_targets = {pid: fd_targets(pid) for pid in srv.fd_baseline}

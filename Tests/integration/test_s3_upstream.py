@@ -34,40 +34,13 @@ import pytest
 import requests
 from botocore.config import Config as BotoConfig
 
+from procs import free_port, stop, wait_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("X2S3_BIN", ROOT / ".build/debug/x2s3"))
 BIG = 64 * 1024 * 1024
 MANY = 2600
 ODD = ["q#?&<b> +=@'(1)%.txt", "ሴ 日本 ключ.txt", "a+b.txt", "sp ace/x.txt", "ctrl\x01char.txt", "tilde~star*.txt"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process {proc.pid} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} not ready")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def pattern(n, seed=7):

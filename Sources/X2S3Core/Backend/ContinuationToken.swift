@@ -10,11 +10,26 @@
 /// base64url keeps `+` and `/` out of the token, so clients that forget to percent-encode it
 /// in the query string still round-trip it.
 public enum ContinuationToken {
+    /// What a token carries; each kind has its own HMAC key, so a file target's token can never
+    /// be replayed as an S3 target's (or the reverse).
+    enum Kind {
+        /// A file listing's resume position.
+        case filePosition
+        /// An upstream S3 token, carried untouched.
+        case upstream
+
+        var domainKey: [UInt8] {
+            switch self {
+            case .filePosition: return Array("x2s3 file listing continuation token v1".utf8)
+            case .upstream: return Array("x2s3 s3 upstream continuation token v1".utf8)
+            }
+        }
+    }
+
     private static let version: UInt8 = 1
     private static let tagSize = 16
-    /// Longest token accepted: a 1024-byte key plus framing, base64-expanded, with room to spare.
-    private static let maxEncodedLength = 4096
-    private static let domainKey = Array("x2s3 file listing continuation token v1".utf8)
+    /// Longest token accepted: a long upstream token or a 1024-byte key plus framing, base64-expanded.
+    private static let maxEncodedLength = 8192
 
     /// The error S3 answers for a token it did not issue for this listing.
     public static let incorrect = S3Error.invalidArgument("The continuation token provided is incorrect",
@@ -22,26 +37,33 @@ public enum ContinuationToken {
 
     /// A token that resumes after `position` in the listing of `bucket` with `prefix` and `delimiter`.
     public static func make(position: [UInt8], bucket: String, prefix: String, delimiter: String?) -> String {
-        var raw: [UInt8] = [version]
-        raw += position
-        raw += tag(position: position, bucket: bucket, prefix: prefix, delimiter: delimiter)
-        return Base64URL.encode(raw)
+        seal(position, kind: .filePosition, bucket: bucket, prefix: prefix, delimiter: delimiter)
     }
 
     /// The position a token names, if this listing issued it; throws `incorrect` otherwise.
     public static func position(of token: String, bucket: String, prefix: String, delimiter: String?) throws(S3Error) -> [UInt8] {
+        try unseal(token, kind: .filePosition, bucket: bucket, prefix: prefix, delimiter: delimiter)
+    }
+
+    /// `payload` framed, tagged and base64url-encoded.
+    static func seal(_ payload: [UInt8], kind: Kind, bucket: String, prefix: String, delimiter: String?) -> String {
+        Base64URL.encode([version] + payload + tag(payload, kind: kind, bucket: bucket, prefix: prefix, delimiter: delimiter))
+    }
+
+    /// The payload of a token this listing issued (valid UTF-8); throws `incorrect` otherwise.
+    static func unseal(_ token: String, kind: Kind, bucket: String, prefix: String, delimiter: String?) throws(S3Error) -> [UInt8] {
         guard !token.isEmpty, token.utf8.count <= maxEncodedLength,
               let raw = Base64URL.decode(token), raw.count >= 1 + tagSize, raw[0] == version
         else { throw incorrect }
-        let position = Array(raw[1..<(raw.count - tagSize)])
-        let expected = tag(position: position, bucket: bucket, prefix: prefix, delimiter: delimiter)
+        let payload = Array(raw[1..<(raw.count - tagSize)])
+        let expected = tag(payload, kind: kind, bucket: bucket, prefix: prefix, delimiter: delimiter)
         var diff: UInt8 = 0
         for (a, b) in zip(raw[(raw.count - tagSize)...], expected) { diff |= a ^ b }
-        guard diff == 0, String(validating: position, as: UTF8.self) != nil else { throw incorrect }
-        return position
+        guard diff == 0, String(validating: payload, as: UTF8.self) != nil else { throw incorrect }
+        return payload
     }
 
-    private static func tag(position: [UInt8], bucket: String, prefix: String, delimiter: String?) -> [UInt8] {
+    private static func tag(_ payload: [UInt8], kind: Kind, bucket: String, prefix: String, delimiter: String?) -> [UInt8] {
         var message: [UInt8] = []
         func field(_ bytes: [UInt8]) {
             let n = UInt32(bytes.count)
@@ -52,8 +74,8 @@ public enum ContinuationToken {
         field(Array(prefix.utf8))
         // An absent delimiter and an empty one group the same way, so they share tokens.
         field(Array((delimiter ?? "").utf8))
-        field(position)
-        return Array(HMACSHA256.authenticate(key: domainKey, message: message).prefix(tagSize))
+        field(payload)
+        return Array(HMACSHA256.authenticate(key: kind.domainKey, message: message).prefix(tagSize))
     }
 }
 

@@ -73,81 +73,18 @@ extension S3Backend {
 /// The continuation tokens of S3 targets: the upstream's own token, carried untouched inside
 /// ours, and bound to the listing it belongs to.
 ///
-/// Wire form: base64url (no padding) of `version(1) ‖ upstream token ‖ tag(16)`, `tag` being
-/// the first 16 bytes of HMAC-SHA256 under a fixed domain-separation key over length-prefixed
-/// bucket (lower-cased), prefix, delimiter and upstream token. The key is not a secret: the
-/// tag only makes a token from another listing (or a file target's), a truncated or an edited
-/// one fail with 400 here instead of listing something else; the upstream still validates
-/// its own token. The upstream token is never rewritten (the original's prefix-stripping of
-/// tokens corrupted them).
+/// The upstream token travels inside `ContinuationToken`'s sealed form (its own HMAC key), so
+/// a token from another listing, a file target's, a truncated or an edited one fails with 400
+/// here; the upstream still validates its own token. The upstream token is never rewritten
+/// (the original's prefix-stripping of tokens corrupted them).
 enum UpstreamToken {
-    private static let version: UInt8 = 1
-    private static let tagSize = 16
-    private static let maxEncodedLength = 8192
-    private static let domainKey = Array("x2s3 s3 upstream continuation token v1".utf8)
-
-    static let incorrect = S3Error.invalidArgument("The continuation token provided is incorrect", argumentName: "continuation-token")
+    static let incorrect = ContinuationToken.incorrect
 
     static func wrap(_ upstream: String, bucket: String, prefix: String, delimiter: String?) -> String {
-        let token = Array(upstream.utf8)
-        return base64url([version] + token + tag(token, bucket: bucket, prefix: prefix, delimiter: delimiter))
+        ContinuationToken.seal(Array(upstream.utf8), kind: .upstream, bucket: bucket, prefix: prefix, delimiter: delimiter)
     }
 
     static func unwrap(_ token: String, bucket: String, prefix: String, delimiter: String?) throws(S3Error) -> String {
-        guard !token.isEmpty, token.utf8.count <= maxEncodedLength, let raw = unbase64url(token),
-              raw.count > 1 + tagSize, raw[0] == version
-        else { throw incorrect }
-        let upstream = Array(raw[1..<(raw.count - tagSize)])
-        let expected = tag(upstream, bucket: bucket, prefix: prefix, delimiter: delimiter)
-        var diff: UInt8 = 0
-        for (a, b) in zip(raw[(raw.count - tagSize)...], expected) { diff |= a ^ b }
-        guard diff == 0, let text = String(validating: upstream, as: UTF8.self) else { throw incorrect }
-        return text
-    }
-
-    private static func tag(_ token: [UInt8], bucket: String, prefix: String, delimiter: String?) -> [UInt8] {
-        var message: [UInt8] = []
-        for field in [Array(bucket.lowercased().utf8), Array(prefix.utf8), Array((delimiter ?? "").utf8), token] {
-            let n = UInt32(field.count)
-            message += [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + field
-        }
-        return Array(HMACSHA256.authenticate(key: domainKey, message: message).prefix(tagSize))
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func base64url(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let n = min(3, bytes.count - i)
-            var v = UInt32(bytes[i]) << 16
-            if n > 1 { v |= UInt32(bytes[i + 1]) << 8 }
-            if n > 2 { v |= UInt32(bytes[i + 2]) }
-            for j in 0...n { out.append(alphabet[Int(v >> UInt32(18 - 6 * j) & 0x3F)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func unbase64url(_ text: String) -> [UInt8]? {
-        var values: [UInt32] = []
-        for b in text.utf8 {
-            guard let i = alphabet.firstIndex(of: b) else { return nil }
-            values.append(UInt32(i))
-        }
-        guard values.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < values.count {
-            let n = min(4, values.count - i)
-            var v: UInt32 = 0
-            for j in 0..<4 { v = v << 6 | (j < n ? values[i + j] : 0) }
-            for j in 0..<(n - 1) { out.append(UInt8(v >> UInt32(16 - 8 * j) & 0xFF)) }
-            // Canonical encodings only: unused low bits must be zero.
-            if n < 4 && v & ((1 << UInt32(24 - 8 * (n - 1))) - 1) != 0 { return nil }
-            i += 4
-        }
-        return out
+        String(decoding: try ContinuationToken.unseal(token, kind: .upstream, bucket: bucket, prefix: prefix, delimiter: delimiter), as: UTF8.self)
     }
 }

@@ -162,7 +162,7 @@ public final class SortedNameCache {
     public init(budget: Int = 16 << 20, racyWindowSeconds: Int64 = 2, now: (() -> Int64)? = nil) {
         self.budget = budget
         self.racyWindowSeconds = racyWindowSeconds
-        self.now = now ?? { SystemClock.nowSeconds() }
+        self.now = now ?? { WallClock.now() }
     }
 
     /// The sorted directory for `key`, from the cache or from `load` (then remembered if it is

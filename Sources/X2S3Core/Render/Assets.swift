@@ -1,16 +1,20 @@
 /// Files compiled into the binary (no asset directory to deploy). Generated once from a
 /// 16×16 drawing; the ICO wraps the same PNG.
 public enum Assets {
+    /// One compiled-in file.
     public struct Asset: Sendable {
         public var contentType: String
         public var bytes: [UInt8]
     }
 
+    /// The asset served at `/static/<name>` (and `/favicon.ico`); nil for anything else.
     public static func named(_ name: String) -> Asset? {
         switch name {
         case "favicon.ico": return Asset(contentType: "image/vnd.microsoft.icon", bytes: faviconICO)
         case "favicon-16x16.png", "favicon-32x32.png", "logo.png": return Asset(contentType: "image/png", bytes: faviconPNG)
-        case "x2s3.css": return Asset(contentType: "text/css; charset=utf-8", bytes: Array(HTMLPages.stylesheet.utf8))
+        case "logo.svg": return Asset(contentType: "image/svg+xml", bytes: Array(Stylesheet.logo.utf8))
+        case "x2s3.css": return Asset(contentType: "text/css; charset=utf-8", bytes: Array(Stylesheet.css.utf8))
+        case "x2s3.js": return Asset(contentType: "text/javascript; charset=utf-8", bytes: Array(Stylesheet.script.utf8))
         default: return nil
         }
     }

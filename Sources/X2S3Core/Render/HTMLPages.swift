@@ -1,99 +1,151 @@
-/// The HTML pages for people: the bucket index and folder pages. Pure functions; every
-/// interpolated text goes through `htmlEscape`, every href segment through `urlSegment`.
+/// The HTML pages for people: the bucket index and folder pages. Pure functions of their
+/// inputs; every interpolated text goes through `htmlEscape`, every href segment through
+/// `urlSegment` (and the whole href through `htmlEscape` again, for the attribute).
 public enum HTMLPages {
-    /// Where the page is served from, to build links that work path-style and virtual-host.
+    /// Where the page is served from, to build links that work path-style, virtual-host and
+    /// behind a `base_url` with a path.
     public struct Context: Sendable {
+        /// `http` or `https`, as the client sees it.
         public var scheme: String
+        /// The Host header (with its port), as the client sent it.
         public var host: String
+        /// True when the bucket comes from the Host header (`bucket.data.example.org`).
         public var virtualHost: Bool
-        /// The base URL's path (`/` unless x2s3 is mounted under a path).
+        /// The base URL's path (`/` unless x2s3 is mounted under a path); ends with `/`.
         public var basePath: String
+        /// The configured `base_url`, if any.
         public var baseURL: String?
+
+        public init(scheme: String, host: String, virtualHost: Bool, basePath: String, baseURL: String?) {
+            self.scheme = scheme
+            self.host = host
+            self.virtualHost = virtualHost
+            self.basePath = basePath.hasSuffix("/") ? basePath : basePath + "/"
+            self.baseURL = baseURL
+        }
+
+        /// `scheme://host`, for absolute URLs to copy or hand to viewers.
+        public var origin: String { "\(scheme)://\(host)" }
+
+        /// The bucket list: on a virtual host it lives on the base host, else under the base path.
+        public var home: String { virtualHost ? (baseURL ?? basePath) : basePath }
+
+        /// The href of a compiled-in asset.
+        public func asset(_ name: String) -> String { basePath + "static/" + name }
+
+        /// The href of a bucket's root folder (ends with `/`).
+        public func bucketRoot(_ bucket: String) -> String {
+            virtualHost ? basePath : basePath + urlSegment(bucket) + "/"
+        }
+
+        /// The href of a key (or folder prefix) in a bucket, each segment percent-encoded.
+        public func href(bucket: String, key: String) -> String { bucketRoot(bucket) + urlPath(key) }
+
+        /// The S3 endpoint clients should use: the base URL's host for virtual buckets.
+        public var s3Endpoint: String { virtualHost ? (baseURL ?? origin + basePath) : origin + basePath }
     }
 
-    static let stylesheet = """
-    body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f7f8fa}
-    header{background:#0b5f6e;color:#fff;padding:.8rem 1.5rem;display:flex;align-items:center;gap:.7rem}
-    header a{color:#fff;text-decoration:none;font-weight:600}main{padding:1rem 1.5rem;max-width:72rem}
-    nav.crumbs{margin:.5rem 0 1rem;font-size:1.05rem}nav.crumbs a{color:#0b5f6e}
-    table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px #0001}
-    th,td{text-align:left;padding:.45rem .8rem;border-bottom:1px solid #e6e8ec}th{background:#eef1f4;font-weight:600}
-    td.size,th.size{text-align:right;white-space:nowrap}td.date{white-space:nowrap;color:#5a6473}
-    a{color:#0b5f6e}tr:hover td{background:#f2f7f8}.pager{margin:1rem 0;display:flex;gap:1rem}
-    .muted{color:#6b7480}ul.buckets{list-style:none;padding:0}ul.buckets li{margin:.4rem 0;font-size:1.1rem}
-    """
-
-    /// The root page: the browseable buckets, linked path-style.
-    public static func index(buckets: [String], context: Context) -> String {
-        var s = head(title: "x2s3", context: context)
-        s += "<main><h1>Buckets</h1><ul class=\"buckets\">"
-        for b in buckets {
-            s += "<li><a href=\"\(htmlEscape(context.basePath + urlSegment(b)))/\">\(htmlEscape(b))</a></li>"
+    /// The root page: the browseable buckets (the caller passes only those), in config order.
+    public static func index(targets: [Target], context: Context) -> String {
+        var s = head(title: "Buckets", context: context)
+        s += "<main><h1>Buckets</h1>"
+        if targets.isEmpty {
+            s += "<p class=\"empty\">No buckets are published here.</p>"
+        } else {
+            s += "<p class=\"summary\">\(targets.count) bucket\(targets.count == 1 ? "" : "s")</p>"
+            s += "<table class=\"listing\"><thead><tr><th>Name</th><th class=\"kind-col\">Kind</th></tr></thead><tbody>"
+            for t in targets {
+                let kind: String
+                switch t.kind {
+                case .file: kind = "Files"
+                case .s3: kind = "S3"
+                }
+                // The index is served on the base host only, so its links are path-style.
+                let href = (context.virtualHost ? context.home : context.basePath) + urlSegment(t.name) + "/"
+                s += "<tr><td class=\"name\">\(icon("bucket"))<a href=\"\(htmlEscape(href))\">\(htmlEscape(t.name))</a></td>"
+                s += "<td><span class=\"kind\">\(kind)</span></td></tr>"
+            }
+            s += "</tbody></table>"
         }
-        if buckets.isEmpty { s += "<li class=\"muted\">No buckets are configured.</li>" }
-        return s + "</ul></main></body></html>\n"
+        return s + "</main>" + foot(context: context, extra: nil)
     }
 
-    /// A folder page: breadcrumb, then folders, then files, then paging.
-    public static func browse(bucket: String, prefix: String, page: ListPage, context: Context, previousToken: String?) -> String {
-        let bucketRoot = context.virtualHost ? context.basePath : context.basePath + urlSegment(bucket) + "/"
-        var s = head(title: "\(bucket)/\(prefix)", context: context)
-        s += "<main><nav class=\"crumbs\"><a href=\"\(htmlEscape(context.basePath))\">buckets</a> / "
-        s += "<a href=\"\(htmlEscape(bucketRoot))\">\(htmlEscape(bucket))</a> / "
-        var acc = ""
-        for segment in prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
-            acc += segment + "/"
-            s += "<a href=\"\(htmlEscape(bucketRoot + urlPath(acc)))\">\(htmlEscape(String(segment)))</a> / "
-        }
-        s += "</nav><table><thead><tr><th>Name</th><th class=\"size\">Size</th><th>Last modified</th></tr></thead><tbody>"
-        for p in page.commonPrefixes {
-            let name = String(p.dropFirst(prefix.count))
-            s += "<tr><td>📁 <a href=\"\(htmlEscape(bucketRoot + urlPath(p)))\">\(htmlEscape(name))</a></td><td class=\"size\"></td><td></td></tr>"
-        }
-        for o in page.objects where o.key != prefix {
-            let name = String(o.key.dropFirst(prefix.count))
-            s += "<tr><td><a href=\"\(htmlEscape(bucketRoot + urlPath(o.key)))\">\(htmlEscape(name))</a></td>"
-            s += "<td class=\"size\">\(humanSize(o.size))</td><td class=\"date\">\(HTTPDate.iso8601(o.lastModified.seconds).prefix(16).replacingT())</td></tr>"
-        }
-        if page.commonPrefixes.isEmpty && page.objects.isEmpty { s += "<tr><td colspan=\"3\" class=\"muted\">Empty folder</td></tr>" }
-        s += "</tbody></table><div class=\"pager\">"
-        if previousToken != nil { s += "<a href=\"javascript:history.back()\">← Previous</a>" }
-        if page.isTruncated, let token = page.nextContinuationToken {
-            s += "<a href=\"?continuation-token=\(htmlEscape(urlSegment(token)))\">Next →</a>"
-        }
-        return s + "</div></main></body></html>\n"
-    }
-
+    /// The document head and the page header (logo linking home). Keeps the original's
+    /// `noindex,follow`.
     static func head(title: String, context: Context) -> String {
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            + "<meta name=\"robots\" content=\"noindex,follow\"><title>\(htmlEscape(title))</title>"
-            + "<link rel=\"icon\" href=\"/favicon.ico\"><link rel=\"stylesheet\" href=\"/static/x2s3.css\"></head><body>"
-            + "<header><img src=\"/static/logo.png\" alt=\"\" width=\"20\" height=\"20\"><a href=\"\(htmlEscape(context.baseURL ?? "/"))\">x2s3</a></header>"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            + "<meta name=\"robots\" content=\"noindex,follow\">"
+            + "<title>\(htmlEscape(title)) · x2s3</title>"
+            + "<link rel=\"icon\" href=\"\(htmlEscape(context.basePath))favicon.ico\" sizes=\"16x16\">"
+            + "<link rel=\"icon\" href=\"\(htmlEscape(context.asset("logo.svg")))\" type=\"image/svg+xml\">"
+            + "<link rel=\"stylesheet\" href=\"\(htmlEscape(context.asset("x2s3.css")))\">"
+            + "<script src=\"\(htmlEscape(context.asset("x2s3.js")))\" defer></script></head><body>"
+            + "<header class=\"top\"><a class=\"brand\" href=\"\(htmlEscape(context.home))\">"
+            + "<img src=\"\(htmlEscape(context.asset("logo.svg")))\" alt=\"\" width=\"22\" height=\"22\">x2s3</a>"
+            + "<span class=\"host\">\(htmlEscape(context.host))</span></header>"
+            + iconSymbols
     }
 
-    /// Binary units with one decimal, as the original showed them.
+    static func foot(context: Context, extra: String?) -> String {
+        var s = "<footer>x2s3 · read-only S3 gateway · S3 endpoint <code>\(htmlEscape(context.s3Endpoint))</code>"
+        if let extra { s += " · " + extra }
+        return s + "</footer></body></html>\n"
+    }
+
+    /// Inline SVG symbols, defined once per page (no icon font, no emoji font needed).
+    static let iconSymbols = "<svg class=\"defs\" aria-hidden=\"true\"><defs>"
+        + "<symbol id=\"i-folder\" viewBox=\"0 0 16 16\"><path d=\"M1.5 3.5h4.2l1.5 1.6h7.3v8.4H1.5z\" fill=\"currentColor\"/></symbol>"
+        + "<symbol id=\"i-file\" viewBox=\"0 0 16 16\"><path d=\"M3.5 1.5h6l3 3v10h-9z\" fill=\"none\" stroke=\"currentColor\"/><path d=\"M9.5 1.5v3h3\" fill=\"none\" stroke=\"currentColor\"/></symbol>"
+        + "<symbol id=\"i-bucket\" viewBox=\"0 0 16 16\"><ellipse cx=\"8\" cy=\"3.5\" rx=\"6\" ry=\"2\" fill=\"none\" stroke=\"currentColor\"/><path d=\"M2 3.5v9c0 1.1 2.7 2 6 2s6-.9 6-2v-9\" fill=\"none\" stroke=\"currentColor\"/></symbol>"
+        + "<symbol id=\"i-up\" viewBox=\"0 0 16 16\"><path d=\"M8 13V3M3.5 7.5 8 3l4.5 4.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.6\"/></symbol>"
+        + "<symbol id=\"i-down\" viewBox=\"0 0 16 16\"><path d=\"M8 2v9M3.5 6.5 8 11l4.5-4.5M3 14h10\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.6\"/></symbol>"
+        + "<symbol id=\"i-data\" viewBox=\"0 0 16 16\"><path d=\"M2 2h5v5H2zM9 2h5v5H9zM2 9h5v5H2zM9 9h5v5H9z\" fill=\"currentColor\"/></symbol>"
+        + "</defs></svg>"
+
+    static func icon(_ name: String) -> String {
+        "<svg class=\"icon i-\(name)\" aria-hidden=\"true\"><use href=\"#i-\(name)\"/></svg>"
+    }
+
+    /// Binary units with one decimal, as the original showed them (`1.5 KiB`).
     public static func humanSize(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var v = Double(n), i = 0
         while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        let tenths = Int((v * 10).rounded())
+        var tenths = Int((v * 10).rounded())
+        if tenths >= 10240 && i < units.count - 1 { tenths = 10; i += 1 }  // 1023.96 KiB → 1.0 MiB
         return "\(tenths / 10).\(tenths % 10) \(units[i])"
     }
 
-    /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+    /// `1234567` → `1,234,567` (exact sizes in tooltips).
+    static func grouped(_ n: UInt64) -> String {
+        var digits = Array(String(n))
+        var out: [Character] = []
+        while digits.count > 3 {
+            out = [","] + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return String(digits + out)
+    }
+
+    /// `2025-11-25 10:00` (UTC), for the date column.
+    static func shortDate(_ t: Int64) -> String {
+        let iso = HTTPDate.iso8601(t)
+        return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5))
+    }
+
+    /// Percent-encodes one path segment or query value (everything but RFC 3986 unreserved).
     public static func urlSegment<S: StringProtocol>(_ s: S) -> String {
-        var out = ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
             switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b >> 4)]))
-                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b & 15)]))
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(b)
+            default: out += [0x25, hex[Int(b >> 4)], hex[Int(b & 15)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Percent-encodes each segment of a key, keeping the `/` between them.
@@ -102,7 +154,8 @@ public enum HTMLPages {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values. Control characters
+/// (never valid in HTML text) become U+FFFD.
 public func htmlEscape(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.utf8.count)
@@ -113,12 +166,10 @@ public func htmlEscape(_ s: String) -> String {
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&#39;"
+        case _ where (ch.value < 0x20 && ch != "\t" && ch != "\n" && ch != "\r") || ch.value == 0x7F:
+            out += "\u{FFFD}"
         default: out.unicodeScalars.append(ch)
         }
     }
     return out
-}
-
-extension Substring {
-    fileprivate func replacingT() -> String { String(self.map { $0 == "T" ? " " : $0 }) }
 }

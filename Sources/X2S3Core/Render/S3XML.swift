@@ -22,8 +22,8 @@ public enum S3XML {
         case .invalidArgument(_, let name?, let value):
             s += "<ArgumentName>\(xmlEscape(name))</ArgumentName>"
             if let value { s += "<ArgumentValue>\(xmlEscape(value))</ArgumentValue>" }
-        case .invalidRange(let size):
-            s += "<RangeRequested>\(xmlEscape(resource))</RangeRequested><ActualObjectSize>\(size)</ActualObjectSize>"
+        case .invalidRange(let size, let range):
+            s += "<RangeRequested>\(xmlEscape(range))</RangeRequested><ActualObjectSize>\(size)</ActualObjectSize>"
         case .methodNotAllowed(let method):
             s += "<Method>\(xmlEscape(method))</Method><ResourceType>OBJECT</ResourceType>"
         case .preconditionFailed(let condition): s += "<Condition>\(xmlEscape(condition))</Condition>"

@@ -6,7 +6,8 @@ public enum S3Error: Error, Equatable, Sendable {
     case accessDenied
     case invalidArgument(String, argumentName: String? = nil, argumentValue: String? = nil)
     case invalidURI(String)
-    case invalidRange(size: UInt64)
+    /// `range`: the Range header as the client sent it (echoed as `RangeRequested`).
+    case invalidRange(size: UInt64, range: String = "")
     case invalidRequest(String)
     case preconditionFailed(condition: String)
     case notModified

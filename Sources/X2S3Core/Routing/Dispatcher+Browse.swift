@@ -1,14 +1,26 @@
-/// The HTML folder pages for people (content-negotiated with the S3 XML on the same URLs).
+import Logging
+
+/// The HTML folder pages for people (content-negotiated with the S3 XML on the same URLs):
+/// one listing page, plus at most three small metadata reads when the folder is a dataset.
 extension Dispatcher {
+    /// Entries per folder page.
+    static let browsePageSize = 200
+    /// Metadata documents read per page at most (root documents plus one scale's array metadata).
+    static let maxMetadataReads = 3
+
     mutating func browse(target: Target, bucket: String, prefix: String, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
+        let trail = PageTrail(query: request.query)
         var query = ListQuery(version: .v2)
         query.prefix = prefix
         query.delimiter = "/"
-        query.maxKeys = 200
-        if let token = request.queryValue("continuation-token") ?? nil, !token.isEmpty { query.continuationToken = token }
-        let page = try backend(for: target).list(query)
-        let html = HTMLPages.browse(bucket: bucket, prefix: prefix, page: page, context: pageContext(request, routed),
-                                    previousToken: request.queryValue("continuation-token") ?? nil)
+        query.maxKeys = Self.browsePageSize
+        query.continuationToken = trail.token
+        let backend = try backend(for: target)
+        let page = try backend.list(query)
+        // The metadata documents sort first in their folder, so the first page shows them.
+        let dataset = trail.token == nil ? detectDataset(in: page, prefix: prefix, backend: backend) : nil
+        let html = HTMLPages.browse(bucket: bucket, prefix: prefix, page: page, trail: trail, dataset: dataset,
+                                    context: pageContext(request, routed))
         return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
     }
 
@@ -16,4 +28,63 @@ extension Dispatcher {
         HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
                           basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string)
     }
+
+    /// Recognises a dataset from the folder's own metadata documents. Best effort: a document
+    /// that cannot be read or parsed just means "not recognised", never a failed page.
+    func detectDataset(in page: ListPage, prefix: String, backend: any StorageBackend) -> Dataset? {
+        var sizes: [String: UInt64] = [:]
+        for o in page.objects where o.key.count > prefix.count {
+            let name = String(o.key.dropFirst(prefix.count))
+            if Datasets.metadataNames.contains(name) { sizes[name] = o.size }
+        }
+        guard !sizes.isEmpty else { return nil }
+        let names = Set(sizes.keys)
+        var documents: [String: [UInt8]] = [:]
+        var reads = 0
+        for name in Datasets.documentsToRead(names: names) where reads < Self.maxMetadataReads {
+            guard let size = sizes[name], size <= Datasets.maxDocumentBytes else { continue }
+            reads += 1
+            if let bytes = readSmallObject(backend, key: prefix + name) { documents[name] = bytes }
+        }
+        let folders = page.commonPrefixes.map { String($0.dropFirst(prefix.count).dropLast()) }
+        guard var dataset = Datasets.detect(names: names, documents: documents, folders: folders) else { return nil }
+        if let key = dataset.scaleMetadataKey, reads < Self.maxMetadataReads,
+           let bytes = readSmallObject(backend, key: prefix + key) {
+            dataset = Datasets.addingScaleFacts(dataset, document: bytes)
+        }
+        return dataset
+    }
+
+    /// The whole of a small object (≤ `Datasets.maxDocumentBytes`), or nil.
+    func readSmallObject(_ backend: any StorageBackend, key: String) -> [UInt8]? {
+        let limit = Datasets.maxDocumentBytes
+        do {
+            let body = try backend.open(key, range: .closed(0, limit - 1))
+            let size = body.info.size
+            guard size <= limit, body.available.lowerBound == 0, body.available.upperBound >= size else { return nil }
+            var writer = BodyWriter(sink: CollectingSink(limit: Int(limit)))
+            try body.stream(0..<size, into: &writer)
+            guard writer.failed == nil else { return nil }
+            return writer.finish().bytes
+        } catch {
+            logger.debug("dataset metadata not read", metadata: ["key": "\(key)", "error": "\(error)"])
+            return nil
+        }
+    }
+}
+
+/// A sink that keeps the bytes in memory, for reading small metadata objects through the
+/// same streaming path as responses; refuses to grow past `limit`.
+struct CollectingSink: ResponseSink {
+    var bytes: [UInt8] = []
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func write(_ b: UnsafeRawBufferPointer) throws {
+        guard bytes.count + b.count <= limit else { throw SinkError.clientGone }
+        bytes.append(contentsOf: b)
+    }
+
+    mutating func flush() throws {}
 }

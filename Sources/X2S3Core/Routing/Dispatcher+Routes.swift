@@ -66,7 +66,7 @@ extension Dispatcher {
         case .proceed(let honourRange):
             var range: Range<UInt64>?
             if honourRange, let rangeRequest {
-                guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size) }
+                guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size, range: request.header("range") ?? "") }
                 range = r
             }
             let head = ObjectHeaders.forObject(key: key, info: info, range: range)
@@ -115,7 +115,7 @@ extension Dispatcher {
             buckets.append((t.name, created))
         }
         if html {
-            let page = HTMLPages.index(buckets: buckets.map(\.name), context: pageContext(request, routed))
+            let page = HTMLPages.index(targets: config.targets.filter(\.browseable), context: pageContext(request, routed))
             return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
         }
         return Response(status: 200, contentType: "application/xml", body: Array(S3XML.listBuckets(buckets).utf8))

@@ -82,7 +82,7 @@ public struct Dispatcher {
         ]
         if clientGone {
             meta["outcome"] = "client gone"
-            logger.debug("request cancelled", metadata: meta)
+            logger.info("request cancelled", metadata: meta)
         } else if let streamError {
             meta["error"] = "\(streamError)"
             logger.warning("stream cut", metadata: meta)
@@ -127,7 +127,7 @@ public struct Dispatcher {
         let xml = Array(S3XML.error(error, resource: resource, requestID: requestID).utf8)
         var r = isHead ? Response(status: w.status, contentType: "application/xml") : Response(status: w.status, contentType: "application/xml", body: xml)
         switch error {
-        case .invalidRange(let size): r.head.add("Content-Range", "bytes */\(size)")
+        case .invalidRange(let size, _): r.head.add("Content-Range", "bytes */\(size)")
         case .methodNotAllowed: r.head.add("Allow", "GET, HEAD, OPTIONS")
         case .serviceUnavailable, .slowDown: r.head.add("Retry-After", "1")
         default: break

@@ -1,0 +1,145 @@
+/// The folder page: breadcrumb, the dataset panel (when the folder is one), copyable URLs,
+/// folders then files, and paging both ways.
+extension HTMLPages {
+    /// A folder page. `bucket` is the name as addressed, `prefix` is empty or ends with `/`,
+    /// `page` is one ListObjectsV2 page with delimiter `/`.
+    public static func browse(bucket: String, prefix: String, page: ListPage, trail: PageTrail,
+                              dataset: Dataset?, context: Context) -> String {
+        let folderHref = context.href(bucket: bucket, key: prefix)
+        let segments = prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast().map(String.init)
+        let title = segments.last.map { $0 + "/" } ?? bucket
+        var s = head(title: bucket + "/" + prefix, context: context)
+        s += "<main>" + breadcrumb(bucket: bucket, segments: segments, context: context)
+        s += "<h1>\(htmlEscape(title))</h1>"
+
+        // The URLs of the folder, to copy: a dataset's without the trailing slash (what viewers and
+        // zarr/n5 libraries want), a plain folder's with it (what `aws s3 ls` wants).
+        var httpsURL = context.origin + folderHref
+        var s3URL = "s3://" + bucket + "/" + prefix
+        if dataset != nil {
+            if httpsURL.hasSuffix("/") { httpsURL.removeLast() }
+            if s3URL.hasSuffix("/") { s3URL.removeLast() }
+        }
+        if let dataset {
+            let name = segments.last ?? bucket
+            s += datasetPanel(dataset, url: httpsURL, name: name)
+        }
+        s += "<dl class=\"urls\">"
+        s += urlRow(label: "S3", id: "u-s3", value: s3URL)
+        s += urlRow(label: "HTTPS", id: "u-https", value: httpsURL)
+        s += "</dl>"
+
+        let objects = page.objects.filter { $0.key != prefix }  // a folder marker is the folder itself
+        var counts: [String] = []
+        if !page.commonPrefixes.isEmpty { counts.append(count(page.commonPrefixes.count, "folder")) }
+        if !objects.isEmpty || page.commonPrefixes.isEmpty { counts.append(count(objects.count, "file")) }
+        var summary = counts.joined(separator: " · ")
+        if trail.number > 1 || page.isTruncated { summary += " on page \(trail.number)" }
+        if page.isTruncated { summary += " · more on the next page" }
+        s += "<p class=\"summary\">\(summary)</p>"
+        let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref)
+        s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"
+
+        s += "<table class=\"listing\"><thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
+        s += "<th class=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Download</span></th></tr></thead><tbody>"
+        let parent = segments.isEmpty ? context.home : context.href(bucket: bucket, key: segments.dropLast().map { $0 + "/" }.joined())
+        s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
+        s += "<span>..</span></a> <span class=\"muted\">\(segments.isEmpty ? "all buckets" : "parent folder")</span></td></tr>"
+        for p in page.commonPrefixes {
+            let name = String(p.dropFirst(prefix.count))
+            s += "<tr class=\"dir\"><td class=\"name\">\(icon("folder"))<a href=\"\(htmlEscape(context.href(bucket: bucket, key: p)))\">"
+            s += "\(htmlEscape(name))</a>"
+            if let hint = Datasets.hint(folderName: String(name.dropLast())) { s += " <span class=\"badge\">\(hint)</span>" }
+            s += "</td><td class=\"size\"></td><td class=\"date\"></td><td class=\"dl\"></td></tr>"
+        }
+        for o in objects {
+            let name = String(o.key.dropFirst(prefix.count))
+            let href = htmlEscape(context.href(bucket: bucket, key: o.key))
+            s += "<tr class=\"file\"><td class=\"name\">\(icon("file"))<a href=\"\(href)\">\(htmlEscape(name))</a></td>"
+            s += "<td class=\"size\" title=\"\(grouped(o.size)) bytes\">\(humanSize(o.size))</td>"
+            s += "<td class=\"date\"><time datetime=\"\(HTTPDate.iso8601(o.lastModified.seconds))\">\(shortDate(o.lastModified.seconds))</time></td>"
+            s += "<td class=\"dl\"><a href=\"\(href)\" download title=\"Download\" aria-label=\"Download \(htmlEscape(name))\">\(icon("down"))</a></td></tr>"
+        }
+        if page.commonPrefixes.isEmpty && objects.isEmpty {
+            s += "<tr class=\"empty\"><td colspan=\"4\">This folder is empty.</td></tr>"
+        }
+        s += "</tbody></table>"
+        s += pagerHTML
+
+        var xml = context.bucketRoot(bucket) + "?list-type=2&delimiter=%2F&prefix=" + urlSegment(prefix)
+        if let token = trail.token { xml += "&continuation-token=" + urlSegment(token) }
+        return s + "</main>" + foot(context: context, extra: "<a href=\"\(htmlEscape(xml))\">this page as S3 XML</a>")
+    }
+
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    /// `Buckets / bucket / a / b`: every level but the current one is a link.
+    static func breadcrumb(bucket: String, segments: [String], context: Context) -> String {
+        var s = "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"\(htmlEscape(context.home))\">Buckets</a>"
+        let sep = "<span class=\"sep\">/</span>"
+        if segments.isEmpty {
+            return s + sep + "<span aria-current=\"page\">\(htmlEscape(bucket))</span></nav>"
+        }
+        s += sep + "<a href=\"\(htmlEscape(context.bucketRoot(bucket)))\">\(htmlEscape(bucket))</a>"
+        var acc = ""
+        for (i, segment) in segments.enumerated() {
+            acc += segment + "/"
+            s += sep
+            if i == segments.count - 1 {
+                s += "<span aria-current=\"page\">\(htmlEscape(segment))</span>"
+            } else {
+                s += "<a href=\"\(htmlEscape(context.href(bucket: bucket, key: acc)))\">\(htmlEscape(segment))</a>"
+            }
+        }
+        return s + "</nav>"
+    }
+
+    /// A copyable URL: selectable text that works without JavaScript, plus a copy button the
+    /// script reveals.
+    static func urlRow(label: String, id: String, value: String) -> String {
+        "<div><dt>\(label)</dt><dd><code id=\"\(id)\">\(htmlEscape(value))</code>"
+            + "<button type=\"button\" class=\"copy\" data-copy=\"\(id)\" hidden>Copy</button></dd></div>"
+    }
+
+    static func datasetPanel(_ d: Dataset, url: String, name: String) -> String {
+        var s = "<section class=\"dataset\" aria-label=\"Dataset\"><div class=\"ds-title\">\(icon("data"))"
+        s += "<strong class=\"ds-kind\">\(htmlEscape(d.label))</strong></div>"
+        if !d.facts.isEmpty {
+            s += "<dl class=\"facts\">"
+            for f in d.facts { s += "<div><dt>\(htmlEscape(f.name))</dt><dd>\(htmlEscape(f.value))</dd></div>" }
+            s += "</dl>"
+        }
+        var actions: [String] = []
+        if d.neuroglancerCanOpen {
+            let ng = ViewerLinks.neuroglancer(dataset: d, url: url, name: name)
+            actions.append("<a class=\"btn primary ng\" href=\"\(htmlEscape(ng))\" target=\"_blank\" rel=\"noopener\">Open in Neuroglancer</a>")
+        }
+        if d.isOME {
+            actions.append("<a class=\"btn vizarr\" href=\"\(htmlEscape(ViewerLinks.vizarr(url: url)))\" target=\"_blank\" rel=\"noopener\">Open in vizarr</a>")
+        }
+        if !actions.isEmpty { s += "<p class=\"actions\">" + actions.joined() + "</p>" }
+        return s + "</section>"
+    }
+
+    /// Previous / first / next, built from the trail carried in the URL.
+    static func pager(page: ListPage, trail: PageTrail, folderHref: String) -> String {
+        let next = page.isTruncated ? page.nextContinuationToken : nil
+        guard trail.number > 1 || next != nil else { return "" }
+        var s = "<nav class=\"pager\" aria-label=\"Pages\">"
+        if let q = trail.previousQuery {
+            s += "<a class=\"btn prev\" rel=\"prev\" href=\"\(htmlEscape(folderHref + q))\">← Previous</a>"
+        } else {
+            s += "<span class=\"btn disabled\">← Previous</span>"
+        }
+        if trail.number > 2 { s += "<a class=\"btn first\" href=\"\(htmlEscape(folderHref))\">First page</a>" }
+        s += "<span class=\"pageno\">Page \(trail.number)</span>"
+        if let next {
+            let room = 7600 - folderHref.utf8.count - urlSegment(next).utf8.count
+            let q = trail.nextQuery(nextToken: next, budget: max(0, min(PageTrail.defaultBudget, room)))
+            s += "<a class=\"btn next\" rel=\"next\" href=\"\(htmlEscape(folderHref + q))\">Next →</a>"
+        } else {
+            s += "<span class=\"btn disabled\">Next →</span>"
+        }
+        return s + "</nav>"
+    }
+}
