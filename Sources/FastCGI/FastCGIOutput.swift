@@ -53,25 +53,40 @@ public struct FastCGIOutput {
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
     }
 
-    /// FCGI_STDOUT records of up to 64 KiB, each header and content in one `writev(2)`.
+    /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
     static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
-        var offset = 0
-        while offset < bytes.count {
-            let length = min(maxRecordContent, bytes.count - offset)
-            // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
-            var header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
-                1, 6, UInt8(requestID >> 8), UInt8(requestID & 0xFF), UInt8(length >> 8), UInt8(length & 0xFF), 0, 0
-            )
-            let ok = withUnsafeMutableBytes(of: &header) { head -> Bool in
-                var parts = [
-                    iovec(iov_base: head.baseAddress, iov_len: 8),
-                    iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length),
-                ]
-                return parts.withUnsafeMutableBufferPointer { writeAll($0, fd: fd) }
+        let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
+        // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
+        var headers = [UInt8](repeating: 0, count: 8 * count)
+        var ok = true
+        headers.withUnsafeMutableBytes { head in
+            var parts: [iovec] = []
+            parts.reserveCapacity(2 * count)
+            for i in 0..<count {
+                let offset = i * maxRecordContent
+                let length = min(maxRecordContent, bytes.count - offset)
+                let h = head.baseAddress! + 8 * i
+                h.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)
+                h.storeBytes(of: 6, toByteOffset: 1, as: UInt8.self)
+                h.storeBytes(of: UInt8(requestID >> 8), toByteOffset: 2, as: UInt8.self)
+                h.storeBytes(of: UInt8(requestID & 0xFF), toByteOffset: 3, as: UInt8.self)
+                h.storeBytes(of: UInt8(length >> 8), toByteOffset: 4, as: UInt8.self)
+                h.storeBytes(of: UInt8(length & 0xFF), toByteOffset: 5, as: UInt8.self)
+                parts.append(iovec(iov_base: h, iov_len: 8))
+                parts.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length))
             }
-            guard ok else { throw .clientGone }
-            offset += length
+            // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
+            var first = 0
+            while ok, first < parts.count {
+                let n = min(1024, parts.count - first)
+                ok = parts[first..<(first + n)].withUnsafeBufferPointer { slice in
+                    var copy = Array(slice)
+                    return copy.withUnsafeMutableBufferPointer { writeAll($0, fd: fd) }
+                }
+                first += n
+            }
         }
+        guard ok else { throw .clientGone }
     }
 
     /// `writev` until every byte of `parts` is written (partial writes resumed, EINTR retried).
