@@ -239,9 +239,13 @@ def test_cgi_under_fcgiwrap(site, tmp_path):
         assert "X-Accel-Redirect" not in r.headers and r.content == site["content"]
     finally:
         nginx.stop()
-        proc.send_signal(signal.SIGTERM)
+        # fcgiwrap -c N preforks N children that outlive a SIGTERM to the parent alone: stop the
+        # whole process group (its own session, started above).
+        kids = children_of(proc.pid)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        wait_for(lambda: not any(alive(k) for k in kids), what="fcgiwrap children gone")
