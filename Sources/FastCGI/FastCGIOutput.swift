@@ -1,21 +1,42 @@
 internal import CFastCGI
+import Glibc
 
 /// The response stream of one accepted request (FastCGI stdout).
 ///
 /// Valid only inside `FastCGIRequest.withOutput`: libfcgi frees the stream when the request
-/// finishes, so the value must not be kept beyond that closure. It holds no buffer of its own:
-/// libfcgi already buffers 8 KiB and frames it into FCGI_STDOUT records.
+/// finishes, so the value must not be kept beyond that closure.
+///
+/// Small writes (the head, short bodies) go through libfcgi, which buffers 8 KiB and frames it
+/// into FCGI_STDOUT records. A write of `directThreshold` bytes or more (a file buffer) is sent
+/// as full-size records straight to the connection instead: libfcgi's fixed 8 KiB buffer makes
+/// it one 8 KiB record and one write(2) per 8 KiB, which capped large objects well below
+/// what nginx can take (docs/bench.md measures both). libfcgi's buffer is flushed first, so
+/// records stay in order, and `FCGX_Finish_r` still ends the stream and the request.
 public struct FastCGIOutput {
     private let stream: UnsafeMutablePointer<FCGX_Stream>
+    /// The connection and request id for direct records; nil writes everything through libfcgi.
+    private let direct: (fd: Int32, requestID: UInt16)?
 
-    init(stream: UnsafeMutablePointer<FCGX_Stream>) {
+    /// Writes of at least this many bytes bypass libfcgi's 8 KiB buffer.
+    static let directThreshold = 8192
+    /// The largest FCGI record content (the length field is 16 bits), kept 8-byte aligned.
+    static let maxRecordContent = 65528
+
+    init(stream: UnsafeMutablePointer<FCGX_Stream>, direct: (fd: Int32, requestID: UInt16)?) {
         self.stream = stream
+        self.direct = direct
     }
 
     /// Writes all of `bytes`, or throws `.clientGone` when the peer has gone away (libfcgi then
-    /// marks the stream as failed and every later write fails too). Wraps `FCGX_PutStr`.
+    /// marks the stream as failed and every later write fails too). Wraps `FCGX_PutStr`, or
+    /// `FCGX_FFlush` and `writev(2)` for large writes.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(FastCGIError) {
         guard var next = bytes.baseAddress else { return }
+        if let direct, bytes.count >= Self.directThreshold {
+            guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+            try Self.writeRecords(bytes, fd: direct.fd, requestID: direct.requestID)
+            return
+        }
         var remaining = bytes.count
         // FCGX_PutStr takes an int count: feed huge buffers in 1 GiB slices.
         while remaining > 0 {
@@ -30,5 +51,63 @@ public struct FastCGIOutput {
     /// Sends what libfcgi has buffered to the peer now. Wraps `FCGX_FFlush`.
     public mutating func flush() throws(FastCGIError) {
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+    }
+
+    /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
+    static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
+        let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
+        // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
+        var headers = [UInt8](repeating: 0, count: 8 * count)
+        var ok = true
+        headers.withUnsafeMutableBytes { head in
+            var parts: [iovec] = []
+            parts.reserveCapacity(2 * count)
+            for i in 0..<count {
+                let offset = i * maxRecordContent
+                let length = min(maxRecordContent, bytes.count - offset)
+                let h = head.baseAddress! + 8 * i
+                h.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)
+                h.storeBytes(of: 6, toByteOffset: 1, as: UInt8.self)
+                h.storeBytes(of: UInt8(requestID >> 8), toByteOffset: 2, as: UInt8.self)
+                h.storeBytes(of: UInt8(requestID & 0xFF), toByteOffset: 3, as: UInt8.self)
+                h.storeBytes(of: UInt8(length >> 8), toByteOffset: 4, as: UInt8.self)
+                h.storeBytes(of: UInt8(length & 0xFF), toByteOffset: 5, as: UInt8.self)
+                parts.append(iovec(iov_base: h, iov_len: 8))
+                parts.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length))
+            }
+            // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
+            var first = 0
+            while ok, first < parts.count {
+                let n = min(1024, parts.count - first)
+                ok = parts[first..<(first + n)].withUnsafeBufferPointer { slice in
+                    var copy = Array(slice)
+                    return copy.withUnsafeMutableBufferPointer { writeAll($0, fd: fd) }
+                }
+                first += n
+            }
+        }
+        guard ok else { throw .clientGone }
+    }
+
+    /// `writev` until every byte of `parts` is written (partial writes resumed, EINTR retried).
+    private static func writeAll(_ parts: UnsafeMutableBufferPointer<iovec>, fd: Int32) -> Bool {
+        var first = 0
+        while first < parts.count {
+            let n = writev(fd, parts.baseAddress! + first, Int32(parts.count - first))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            var left = n
+            while first < parts.count, left >= parts[first].iov_len {
+                left -= parts[first].iov_len
+                first += 1
+            }
+            if first < parts.count, left > 0 {
+                parts[first].iov_base += left
+                parts[first].iov_len -= left
+            }
+        }
+        return true
     }
 }

@@ -22,6 +22,9 @@ public struct FastCGIRequest: ~Copyable {
     /// allocating one (only the strings are new); a caller still holding the old value keeps it
     /// intact, copy-on-write.
     private var paramStorage: [String: String] = [:]
+    /// Large writes as 64 KiB records straight to the connection (FastCGIOutput), unless the
+    /// environment says `X2S3_FASTCGI_RECORDS=libfcgi`.
+    private let useDirectRecords: Bool
 
     /// Prepares to accept on `listenFD` (0 under spawn-fcgi; a socket opened by `ListenSocket`
     /// otherwise). Wraps `FCGX_Init` and `FCGX_InitRequest` (with `FCGI_FAIL_ACCEPT_ON_INTR`).
@@ -41,6 +44,7 @@ public struct FastCGIRequest: ~Copyable {
         for signal in WorkerSignals.shutdownSignals { sigdelset(&mask, signal) }
         self.waitMask = mask
         self.listenFD = listenFD
+        self.useDirectRecords = getenv("X2S3_FASTCGI_RECORDS").map { String(cString: $0) != "libfcgi" } ?? true
         self.raw = .allocate(capacity: 1)
         // Always 0: it only stores its arguments and zeroes the rest.
         _ = FCGX_InitRequest(raw, listenFD, FCGI_FAIL_ACCEPT_ON_INTR)
@@ -95,7 +99,13 @@ public struct FastCGIRequest: ~Copyable {
         _ body: (inout FastCGIOutput) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         precondition(inFlight, "withOutput outside an accepted request")
-        var output = FastCGIOutput(stream: raw.pointee.out)
+        // Direct records need the connection: FCGX_Request.ipcFd, which fcgiapp.h lists below
+        // "Don't use anything below here". It is only read (never changed or closed), and only
+        // while the request is in flight, when libfcgi itself writes to it; X2S3_FASTCGI_RECORDS=
+        // libfcgi turns direct records off (the benchmark's comparison; see FastCGIOutput).
+        let direct = useDirectRecords && raw.pointee.ipcFd >= 0
+            ? (fd: raw.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: raw.pointee.requestId)) : nil
+        var output = FastCGIOutput(stream: raw.pointee.out, direct: direct)
         return try body(&output)
     }
 

@@ -39,6 +39,10 @@ enum Worker {
         ProcessControl.ignore(SIGPIPE)  // a reader that goes away must not kill us mid-write
         var dispatcher = Dispatcher(config: config, logger: logger)
         var sink = CGISink()
+        // No nginx behind a CGI server to take an X-Accel-Redirect: never offload here, even if
+        // the environment happens to carry the variable.
+        var environment = environment
+        environment["X2S3_OFFLOAD"] = nil
         dispatcher.handle(params: environment, sink: &sink)
     }
 }

@@ -51,7 +51,7 @@ struct X2S3Command: ParsableCommand {
         let startup = Startup(configArgument: config, environment: CGI.environment())
         let loaded = try startup.loadConfig()
         // Before any fork: every worker inherits the handler factory.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         var logger = Logger(label: "x2s3")
         logger.logLevel = Startup.level(loaded.logLevel)
         startup.warnIgnoredKeys(loaded, logger: logger)

@@ -33,6 +33,7 @@ public final class FileBackend: StorageBackend {
     }
 
     public func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
+        if options.offload, let body = openOffloadable(key) { return body }  // Offload.swift
         let (fd, info) = try openFile(key)
         return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
     }
@@ -63,11 +64,21 @@ public final class FileBackend: StorageBackend {
 
     static func isListableKey(_ key: String) -> Bool {
         // A NUL would end the C path early and name another file.
-        if key.isEmpty || key.hasPrefix("/") || key.hasSuffix("/") || key.utf8.contains(0) { return false }
-        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
-            if segment.isEmpty || segment == "." || segment == ".." { return false }
+        if key.isEmpty || key.utf8.contains(0) { return false }
+        // One pass over the bytes (a Character-wise split was a hot spot on every GET): every
+        // `/`-separated segment must be non-empty and not `.` or `..` (dots == length ≤ 2).
+        var length = 0, dots = 0
+        for b in key.utf8 {
+            if b == UInt8(ascii: "/") {
+                if length == 0 || (length == dots && dots <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if b == UInt8(ascii: ".") { dots += 1 }
+            }
         }
-        return true
+        return length != 0 && !(length == dots && dots <= 2)
     }
 
     /// errno → S3: anything that means "no such object here" is NoSuchKey (including paths

@@ -34,16 +34,29 @@ public enum MediaType {
 
     /// The Content-Type for a key, from the extension of its last segment (case-insensitive).
     public static func forKey(_ key: String) -> String {
-        let name = key.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(key)
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex || name.count > 1 else { return fallback }
-        let ext = name[name.index(after: dot)...].lowercased()
-        return byExtension[ext] ?? fallback
+        let name = lastSegment(key)
+        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")), dot != name.startIndex || name.utf8.count > 1 else { return fallback }
+        let ext = name[name.utf8.index(after: dot)...]
+        // Extensions are almost always lower-case already: skip lowercased()'s allocation then.
+        let key = ext.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? ext.lowercased() : String(ext)
+        return byExtension[key] ?? fallback
+    }
+
+    /// The key's last `/`-separated segment (the whole key without a `/`). Scans bytes: a
+    /// Character-wise split was a hot spot on every GET.
+    static func lastSegment(_ key: String) -> Substring {
+        guard let slash = key.utf8.lastIndex(of: UInt8(ascii: "/")) else { return Substring(key) }
+        return key[key.utf8.index(after: slash)...]
     }
 
     /// `Content-Disposition` for a download, RFC 6266: a quoted ASCII fallback plus
     /// `filename*` when the name is not plain ASCII.
     public static func attachmentDisposition(forKey key: String) -> String {
-        let name = String(key.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        let name = String(lastSegment(key))
+        // The common case (chunk names like `0.0.0`): printable ASCII without `"` or `\`.
+        if name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "attachment; filename=\"" + name + "\""
+        }
         let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }
         var fallbackName = ""
         for s in name.unicodeScalars {

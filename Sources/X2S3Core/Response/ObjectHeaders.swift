@@ -16,6 +16,7 @@ public enum ObjectHeaders {
         if type == MediaType.fallback {
             head.add("Content-Disposition", MediaType.attachmentDisposition(forKey: key))
         }
+        if let cc = CachePolicy.cacheControl(forKey: key) { head.add("Cache-Control", cc) }
         return head
     }
 
@@ -23,6 +24,15 @@ public enum ObjectHeaders {
     public static func notModified(info: ObjectInfo) -> ResponseHead {
         var head = ResponseHead(status: 304)
         addValidators(&head, info)
+        return head
+    }
+
+    /// The same, plus the Cache-Control a 200 would carry (RFC 9110 §15.4.5): nginx's cache takes
+    /// a revalidated entry's new lifetime from the 304, and would otherwise fall back to
+    /// `fastcgi_cache_valid` (a metadata file would then stay cached for minutes).
+    public static func notModified(key: String, info: ObjectInfo) -> ResponseHead {
+        var head = notModified(info: info)
+        if let cc = CachePolicy.cacheControl(forKey: key) { head.add("Cache-Control", cc) }
         return head
     }
 

@@ -62,7 +62,7 @@ extension Dispatcher {
         case .failed(let condition):
             throw .preconditionFailed(condition: condition)
         case .notModified:
-            return Response(head: ObjectHeaders.notModified(info: info), body: .none)
+            return Response(head: ObjectHeaders.notModified(key: key, info: info), body: .none)
         case .proceed(let honourRange):
             var range: Range<UInt64>?
             if honourRange, let rangeRequest {
@@ -80,6 +80,10 @@ extension Dispatcher {
                 // A remote body may hold only what the upstream sent; never promise more.
                 guard body.available.lowerBound <= wanted.lowerBound, body.available.upperBound >= wanted.upperBound else {
                     throw .badGateway("The upstream returned a different range than requested.")
+                }
+                // Offload mode: same head, nginx sends the bytes (Response/Offload.swift).
+                if let offloaded = Offload.head(head, body: body, request: request, range: range) {
+                    return Response(head: offloaded, body: .none)
                 }
                 return Response(head: head, body: .object(body, wanted))
             }

@@ -1,0 +1,43 @@
+/// Cache-Control by data format, for browsers and for nginx's fastcgi_cache (which honours
+/// `max-age`). Chunks of chunked array formats are effectively immutable once written and are
+/// read over and over by viewers; the metadata that describes an array changes when the array
+/// is rewritten or extended, so it is cached briefly and revalidated (a cheap 304 here).
+/// Anything else gets no Cache-Control: nginx's `fastcgi_cache_valid` and the browser's
+/// heuristics decide, as before.
+public enum CachePolicy {
+    /// Metadata of Zarr v2 (`.zarray`, `.zattrs`, `.zgroup`, `.zmetadata`), Zarr v3 (`zarr.json`),
+    /// N5 (`attributes.json`) and Neuroglancer precomputed (`info`).
+    static let metadataNames: Set<String> = [".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json", "attributes.json", "info"]
+
+    public static let metadata = "public, max-age=10, must-revalidate"
+    public static let chunk = "public, max-age=86400"
+
+    /// The Cache-Control value for an object key, or nil for "no opinion".
+    public static func cacheControl(forKey key: String) -> String? {
+        let name = MediaType.lastSegment(key)
+        if isChunkName(name) { return chunk }
+        return metadataNames.contains(String(name)) ? metadata : nil
+    }
+
+    /// A chunk's file name: digits joined by `.`, `_` or `-` (Zarr `0.1.2`, the last part of
+    /// Zarr v3/N5 `c/0/1/2`, precomputed `0-64_0-64_0-64`), or a precomputed/Zarr shard `N.shard`.
+    static func isChunkName(_ name: Substring) -> Bool {
+        var s = name
+        if s.hasSuffix(".shard") { s = s.dropLast(6) }
+        guard let first = s.utf8.first, let last = s.utf8.last, isDigit(first), isDigit(last) else { return false }
+        var previousWasSeparator = false
+        for b in s.utf8 {
+            if isDigit(b) {
+                previousWasSeparator = false
+            } else if b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-") {
+                if previousWasSeparator { return false }
+                previousWasSeparator = true
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+}

@@ -1,0 +1,101 @@
+import Posix
+
+/// Offload mode: for a file target with `offload: true`, the worker does everything it does for a
+/// GET (resolve, stat, ETag, conditionals, range validation) and then, instead of streaming the
+/// bytes, answers with the same headers plus `X-Accel-Redirect: <prefix><absolute path>` and no
+/// body. nginx re-opens the file in its internal location (`nginx/offload.conf`) and sends it
+/// with sendfile; the worker is free at once.
+///
+/// Only when nginx announces the internal location with the `X2S3_OFFLOAD` FastCGI param (a
+/// client cannot forge it: request headers arrive as `HTTP_*`). Plain CGI never offloads.
+///
+/// Only outcomes nginx reproduces exactly are offloaded; the rest stream as usual:
+/// - GET only (HEAD needs no bytes and stays here).
+/// - No `If-Match`: nginx's own precondition check runs before the restored ETag is set and
+///   would answer 412 where the worker said 200.
+/// - A `Range` header only when the worker resolved it to one range (206): nginx applies the
+///   client's Range itself, so a Range the worker ignored (malformed, multi-range, a failed
+///   If-Range) could come out differently (nginx answers 416 to some S3 ignores).
+/// - Only keys whose resolution involves no symlink (openat2 `RESOLVE_NO_SYMLINKS`), and the
+///   internal location has `disable_symlinks on`: a symlink swapped in between the worker's
+///   check and nginx's open is refused by nginx instead of followed out of the bucket.
+enum Offload {
+    /// The head to send instead of streaming (`head` plus `X-Accel-Redirect`), or nil when this
+    /// response must be streamed by the worker.
+    static func head(_ head: ResponseHead, body: any ObjectBody, request: S3Request, range: Range<UInt64>?) -> ResponseHead? {
+        guard request.method == "GET",
+              let body = body as? OffloadableFileBody,
+              let prefix = request.header("x2s3-offload"), isValidPrefix(prefix),
+              request.header("if-match") == nil
+        else { return nil }
+        if request.header("range") != nil, range == nil { return nil }
+        var out = head
+        // nginx copies the upstream Accept-Ranges across the redirect and adds its own to a 200
+        // (not to a 206): drop ours there, or the client would get it twice.
+        if range == nil { out.headers.removeAll { $0.0 == "Accept-Ranges" } }
+        // The path is absolute: "/.x2s3-offload/" + "/srv/x" must not become "//srv/x".
+        let base = prefix.hasSuffix("/") ? prefix.dropLast() : Substring(prefix)
+        out.add("X-Accel-Redirect", base + percentEncodePath(body.absolutePath))
+        return out
+    }
+
+    /// An internal location path: absolute, no bytes that could split a header or a URI.
+    static func isValidPrefix(_ prefix: String) -> Bool {
+        prefix.hasPrefix("/") && !prefix.utf8.contains { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") }
+    }
+
+    /// Every byte outside RFC 3986 unreserved and `/` as `%XX` (nginx decodes the redirect URI
+    /// once; `?` would otherwise start arguments and `%` an escape).
+    static func percentEncodePath(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(path.utf8.count)
+        for b in path.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A file opened without following any symlink, so its absolute path names it for nginx.
+final class OffloadableFileBody: ObjectBody {
+    let file: FileObjectBody
+    /// The bucket root (canonical: the config stores its realpath) plus the key.
+    let absolutePath: String
+    var info: ObjectInfo { file.info }
+    var available: Range<UInt64> { file.available }
+
+    init(file: FileObjectBody, absolutePath: String) {
+        self.file = file
+        self.absolutePath = absolutePath
+    }
+
+    func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
+        try file.stream(range, into: &writer)
+    }
+}
+
+extension FileBackend {
+    /// For offload targets: the key opened with no symlink anywhere in its path, or nil when that
+    /// fails for any reason (a symlink, a miss, a directory), so the caller takes the usual path
+    /// and reports the usual error. Same facts and ETag as `openFile`.
+    func openOffloadable(_ key: String) -> OffloadableFileBody? {
+        guard FileBackend.isListableKey(key),
+              let fd = try? root.openBeneathNoSymlinks(key),
+              let st = try? fd.stat(), st.kind == .regular
+        else { return nil }
+        let info = ObjectInfo(size: st.size, lastModified: Timestamp(seconds: st.mtimeSeconds, nanoseconds: st.mtimeNanoseconds),
+                              etag: etags.etag(for: fd, stat: st))
+        let file = FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
+        return OffloadableFileBody(file: file, absolutePath: options.path + "/" + key)
+    }
+}
