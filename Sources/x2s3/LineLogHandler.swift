@@ -54,15 +54,7 @@ struct LineLogHandler: LogHandler {
         line.append(contentsOf: "] ".utf8)
         line.append(contentsOf: event.message.description.utf8)
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { bytes in
-            var next = 0
-            while next < bytes.count {
-                let written = write(2, bytes.baseAddress! + next, bytes.count - next)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                next += written
-            }
-        }
+        line.withUnsafeBytes { ProcessControl.writeToStderr($0) }
     }
 
     /// Local time as StreamLogHandler prints it (`%Y-%m-%dT%H:%M:%S%z`).

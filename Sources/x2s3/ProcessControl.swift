@@ -104,14 +104,18 @@ enum ProcessControl {
     /// Writes one line to stderr with `write(2)` (the C `stderr` global is off limits in Swift 6).
     static func printError(_ line: String) {
         var text = line + "\n"
-        text.withUTF8 { bytes in
-            var next = 0
-            while next < bytes.count {
-                let written = write(2, bytes.baseAddress! + next, bytes.count - next)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                next += written
-            }
+        text.withUTF8 { writeToStderr(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes all of `bytes` to fd 2, retrying on EINTR and short writes; gives up silently
+    /// when stderr is gone (logging must never take a worker down).
+    static func writeToStderr(_ bytes: UnsafeRawBufferPointer) {
+        var next = 0
+        while next < bytes.count {
+            let written = write(2, bytes.baseAddress! + next, bytes.count - next)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            next += written
         }
     }
 }
