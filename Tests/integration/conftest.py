@@ -265,11 +265,12 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 @contextlib.contextmanager
 def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
-            warm: list[tuple[str, str]]) -> Iterator[Server]:
+            warm: list[tuple[str, str]], port: int | None = None, base_path: str = "/") -> Iterator[Server]:
     """Runs scripts/serve on `config` (run directory and log under `top`) until the block
     ends, then checks fds and shutdown as described above. `warm` lists (bucket, key)
-    requests that open every bucket's per-worker state before the fd baseline is taken."""
-    port = free_port()
+    requests that open every bucket's per-worker state before the fd baseline is taken.
+    `port` is for configs that must name it (a base_url); `base_path` is base_url's path."""
+    port = port or free_port()
     run_dir = top / "run"
     log_path = top / "serve.log"
     env = dict(os.environ)
@@ -284,7 +285,7 @@ def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
             cwd=top, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C of pytest must not hit serve's children directly
         )
-    srv = Server(base_url=f"http://127.0.0.1:{port}/", port=port, run_dir=run_dir,
+    srv = Server(base_url=f"http://127.0.0.1:{port}{base_path}", port=port, run_dir=run_dir,
                  root=root, files=files, serve=proc, log_path=log_path)
     try:
         _wait_until_answering(srv, time.monotonic() + 60)

@@ -11,9 +11,6 @@ pages, saving screenshots under test-output/browser/.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -23,7 +20,7 @@ import pytest
 import requests
 
 from browser_support import BIG_FOLDER_SIZE, DATASETS, HOSTILE, Browser, Page, find_chromium, make_browser_tree
-from conftest import REPO, SERVE, Server, _stop, _wait_until_answering, fd_targets, free_port
+from conftest import REPO, Server, free_port, serving
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 OUT = REPO / "test-output" / "browser"
@@ -54,31 +51,10 @@ def site(tmp_path_factory):
         "    options:\n"
         f"      path: '{top / 'hidden'}'\n"
     )
-    env = dict(os.environ, X2S3_SERVE_NO_INSTALL="1", X2S3_RUN_DIR=str(top / "run"))
-    env.setdefault("X2S3_SERVE_NO_BUILD", "1")
-    log_path = top / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(SERVE), "--config", str(config), "--port", str(port), "--workers", "2"],
-                                cwd=top, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    srv = Server(base_url=f"http://127.0.0.1:{port}/x2s3/", port=port, run_dir=top / "run", root=top / "pages",
-                 files=files, serve=proc, log_path=log_path)
-    try:
-        _wait_until_answering(srv, time.monotonic() + 60)
-        deadline = time.monotonic() + 10
-        while len(srv.worker_pids()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        # Every worker opens its per-bucket state for both buckets before the fd baseline.
-        for _ in range(16):
-            requests.get(srv.url("pages", "README.txt"), timeout=10)
-            requests.get(srv.url("pages", "datasets/"), headers=HTML, timeout=10)
-            requests.get(srv.url("hidden", "key-only.txt"), timeout=10)
-        time.sleep(0.2)
-        srv.fd_baseline = srv.fd_counts()
-        srv.fd_baseline_targets = {pid: fd_targets(pid) for pid in srv.fd_baseline}
+    # Every worker opens its per-bucket state for both buckets before the fd baseline.
+    warm = [("pages", "README.txt"), ("pages", "datasets/"), ("hidden", "key-only.txt")]
+    with serving(top, config, top / "pages", files, warm, port=port, base_path="/x2s3/") as srv:
         yield srv
-    finally:
-        _stop(srv)
 
 
 @pytest.fixture()
