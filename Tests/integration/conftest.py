@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import os
 import random
 import re
@@ -32,7 +31,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from procs import free_port
+from procs import free_port, raw_request
 
 # The differential suite's fixtures (a second tree, x2s3 serving it, moto holding it).
 pytest_plugins = ["s3diff"]
@@ -216,17 +215,7 @@ class Server:
             ) -> tuple[int, dict[str, str], bytes]:
         """Sends the request target exactly as given (no client-side normalisation of
         '..', '//' or escapes, which requests/urllib3 would do)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
-            for k, v in (headers or {}).items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            resp = conn.getresponse()
-            body = resp.read()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
-        finally:
-            conn.close()
+        return raw_request("127.0.0.1", self.port, method, target, headers, timeout=30)
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -265,24 +254,27 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 @contextlib.contextmanager
 def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
-            warm: list[tuple[str, str]], port: int | None = None, base_path: str = "/") -> Iterator[Server]:
+            warm: list[tuple[str, str]], port: int | None = None, base_path: str = "/",
+            workers: int = WORKERS, env: dict[str, str] | None = None) -> Iterator[Server]:
     """Runs scripts/serve on `config` (run directory and log under `top`) until the block
     ends, then checks fds and shutdown as described above. `warm` lists (bucket, key)
     requests that open every bucket's per-worker state before the fd baseline is taken.
-    `port` is for configs that must name it (a base_url); `base_path` is base_url's path."""
+    `port` is for configs that must name it (a base_url); `base_path` is base_url's path;
+    `env` is added to serve's environment."""
     port = port or free_port()
     run_dir = top / "run"
     log_path = top / "serve.log"
-    env = dict(os.environ)
-    env.setdefault("X2S3_SERVE_NO_BUILD", "1")
-    env["X2S3_SERVE_NO_INSTALL"] = "1"
-    env["X2S3_RUN_DIR"] = str(run_dir)
+    penv = dict(os.environ)
+    penv.setdefault("X2S3_SERVE_NO_BUILD", "1")
+    penv["X2S3_SERVE_NO_INSTALL"] = "1"
+    penv["X2S3_RUN_DIR"] = str(run_dir)
     # Only read by the scripts/lib/baseline-pool stand-in: /data/<key> maps onto it.
-    env.setdefault("X2S3_BASELINE_ROOT", str(top))
+    penv.setdefault("X2S3_BASELINE_ROOT", str(top))
+    penv.update(env or {})
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [str(SERVE), "--config", str(config), "--port", str(port), "--workers", str(WORKERS)],
-            cwd=top, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [str(SERVE), "--config", str(config), "--port", str(port), "--workers", str(workers)],
+            cwd=top, env=penv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C of pytest must not hit serve's children directly
         )
     srv = Server(base_url=f"http://127.0.0.1:{port}{base_path}", port=port, run_dir=run_dir,
@@ -292,11 +284,11 @@ def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
         # Workers may still be forking; wait for the full pool, then warm up every
         # worker (lazy per-process state) before taking the fd baseline.
         deadline = time.monotonic() + 10
-        while len(srv.worker_pids()) < WORKERS and time.monotonic() < deadline:
+        while len(srv.worker_pids()) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
         # Each bucket is touched many times so every worker has opened its per-bucket
         # state (a worker keeps one directory fd per file bucket it has served).
-        for _ in range(8 * WORKERS):
+        for _ in range(8 * workers):
             for bucket, key in warm:
                 requests.get(srv.url(bucket, key), timeout=10)
         time.sleep(0.2)

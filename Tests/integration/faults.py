@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import SERVE, Server, _stop, _wait_until_answering, fd_targets, free_port
+from conftest import Server, fd_targets, free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".build" / "release" / "x2s3"
@@ -80,32 +80,9 @@ def private_server(top: Path, targets: str, workers: int = 2, env: dict[str, str
     conftest.Server. `warm` paths are fetched before the fd baseline is taken."""
     config = top / "config.yaml"
     config.write_text("log_level: INFO\nui: true\ntargets:\n" + targets)
-    port = free_port()
-    run_dir = top / "run"
-    log_path = top / "serve.log"
-    penv = dict(os.environ)
-    penv.setdefault("X2S3_SERVE_NO_BUILD", "1")
-    penv["X2S3_SERVE_NO_INSTALL"] = "1"
-    penv["X2S3_RUN_DIR"] = str(run_dir)
-    penv.update(env or {})
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(SERVE), "--config", str(config), "--port", str(port), "--workers", str(workers)],
-            cwd=top, env=penv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    srv = Server(base_url=f"http://127.0.0.1:{port}/", port=port, run_dir=run_dir, root=top,
-                 files={}, serve=proc, log_path=log_path)
-    try:
-        _wait_until_answering(srv, time.monotonic() + 60)
-        wait_for(lambda: len(srv.worker_pids()) >= workers, 10)
-        for _ in range(4 * workers):
-            for path in warm or []:
-                requests.get(srv.base_url.rstrip("/") + path, timeout=10)
-        time.sleep(0.2)
-        rebaseline(srv)
+    pairs = [tuple(path.lstrip("/").split("/", 1)) for path in warm or []]
+    with serving(top, config, top, {}, pairs, workers=workers, env=env) as srv:
         yield srv
-    finally:
-        _stop(srv)
 
 
 def rebaseline(srv: Server) -> None:

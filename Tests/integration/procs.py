@@ -4,6 +4,7 @@ Everything listens on 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -40,6 +41,23 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def raw_request(host: str, port: int, method: str, target: str, headers: dict[str, str] | None = None,
+                timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """Sends the request target exactly as given (no client-side normalisation of '..', '//'
+    or escapes, which requests/urllib3 would do); returns status, lower-cased headers, body."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+    finally:
+        conn.close()
 
 
 # Credentials moto accepts for seeding (it checks none unless told to).

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import http.client
 import os
 import random
 import shutil
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from procs import start_moto, stop
+from procs import raw_request, start_moto, stop
 
 BUCKET = "diffbucket"     # the hostile tree
 MANYB = "diffmany"        # a 2,500-file directory and its neighbours (its own bucket: moto's listing
@@ -255,17 +254,7 @@ class Resp:
 def fetch(base: str, method: str, target: str, headers: dict[str, str] | None = None) -> Resp:
     """Sends `target` byte for byte (no client-side normalisation), unsigned, to base."""
     u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    try:
-        conn.putrequest(method, target, skip_accept_encoding=True)
-        for k, v in (headers or {}).items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        r = conn.getresponse()
-        body = r.read()
-        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
-    finally:
-        conn.close()
+    return Resp(*raw_request(u.hostname, u.port, method, target, headers, timeout=60))
 
 
 def q(s: str) -> str:
