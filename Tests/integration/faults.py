@@ -28,8 +28,6 @@ import threading
 import time
 from pathlib import Path
 
-import requests
-
 from conftest import Server, fd_targets, free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
