@@ -16,15 +16,28 @@ public struct FastCGIOutput {
     private let stream: UnsafeMutablePointer<FCGX_Stream>
     /// The connection and request id for direct records; nil writes everything through libfcgi.
     private let direct: (fd: Int32, requestID: UInt16)?
+    /// This worker's other connections, kept open by nginx and idle (see `FastCGIRequest`).
+    private var idle: [UnsafeMutablePointer<FCGX_Request>]
 
     /// Writes of at least this many bytes bypass libfcgi's 8 KiB buffer.
     static let directThreshold = 8192
     /// The largest FCGI record content (the length field is 16 bits), kept 8-byte aligned.
     static let maxRecordContent = 65528
 
-    init(stream: UnsafeMutablePointer<FCGX_Stream>, direct: (fd: Int32, requestID: UInt16)?) {
+    init(stream: UnsafeMutablePointer<FCGX_Stream>, direct: (fd: Int32, requestID: UInt16)?,
+         idle: [UnsafeMutablePointer<FCGX_Request>] = []) {
         self.stream = stream
         self.direct = direct
+        self.idle = idle
+    }
+
+    /// Closes this worker's idle kept connections, before work that may take long: nginx would
+    /// otherwise send new requests down them, to wait behind this one while other workers are
+    /// free. nginx opens fresh connections (which any worker can accept) and retries a request
+    /// it had just sent on one of these.
+    public mutating func releaseIdleConnections() {
+        for slot in idle { closeConnection(slot) }
+        idle.removeAll()
     }
 
     /// Writes all of `bytes`, or throws `.clientGone` when the peer has gone away (libfcgi then

@@ -1,23 +1,44 @@
 internal import CFastCGI
 import Glibc
 
-/// The one owner of a libfcgi `FCGX_Request`: accept a connection, read its params, write the
+/// The one owner of a worker's libfcgi requests: accept a request, read its params, write the
 /// response, finish, repeat. One per worker process; `deinit` releases everything libfcgi holds.
 ///
-/// The `FCGX_Request` lives on the heap because libfcgi's streams keep a pointer back to it: it
+/// Kept connections: when nginx keeps FastCGI connections open (`keepalive` in the upstream
+/// block, `fastcgi_keep_conn on`), a finished request leaves its connection open and nginx
+/// sends later requests on it. A plain libfcgi loop then blocks reading that one connection
+/// while new connections wait unanswered in the listen queue — which is why upstream keepalive
+/// used to be unsafe with libfcgi. Here each connection has its own `FCGX_Request` (a slot), and
+/// the wait is one `ppoll` over the listening socket and every kept connection: whichever has a
+/// request is served next (round robin among those ready, so neither kind starves), and a
+/// worker is never stuck on an idle connection. A request that may take long (a large body, an
+/// upstream S3 call, a listing) first closes this worker's idle connections
+/// (`FastCGIOutput.releaseIdleConnections`), so nginx sends the next requests to free workers
+/// instead of queueing them behind it; nginx retries a request that meets a kept connection
+/// closing, on a fresh one.
+///
+/// Each `FCGX_Request` lives on the heap because libfcgi's streams keep a pointer back to it: it
 /// must not move, which a value stored inline in a (movable) Swift struct could.
 ///
-/// Waiting for a connection: the listening socket is made non-blocking and the wait happens in
+/// Waiting for a request: the listening socket is made non-blocking and the wait happens in
 /// `ppoll` with the shutdown signals (see `WorkerSignals`) unblocked for the duration of the wait
 /// only. So SIGTERM ends an idle worker at once, while a worker that is writing a response never
 /// sees EINTR (libfcgi does not retry it and would cut the response): the signal stays pending
 /// until the request is finished and the next wait begins — the in-flight request drains.
 public struct FastCGIRequest: ~Copyable {
-    private let raw: UnsafeMutablePointer<FCGX_Request>
+    /// Every connection slot ever used; a slot is free (`ipcFd < 0`), kept (open, between
+    /// requests) or the one in flight.
+    private var slots: [UnsafeMutablePointer<FCGX_Request>] = []
+    /// The slot whose request is being answered.
+    private var current: UnsafeMutablePointer<FCGX_Request>?
+    /// When each slot last took a request (a count of requests), to close the least recently
+    /// used connection first at the limit.
+    private var lastUse: [Int] = []
+    /// Requests accepted so far; also where the next round-robin scan over ready descriptors starts.
+    private var rotor = 0
     private let listenFD: Int32
     /// The signal mask in force while waiting: the process mask minus the shutdown signals.
     private var waitMask: sigset_t
-    private var inFlight = false
     /// The last request's params. Kept so the next request refills the same hash table instead of
     /// allocating one (only the strings are new); a caller still holding the old value keeps it
     /// intact, copy-on-write.
@@ -26,8 +47,13 @@ public struct FastCGIRequest: ~Copyable {
     /// environment says `X2S3_FASTCGI_RECORDS=libfcgi`.
     private let useDirectRecords: Bool
 
+    /// Most connections one worker keeps open between requests; past it, accepting a new one
+    /// closes an idle one (nginx's `keepalive N` is per nginx worker, so the total it may try
+    /// to keep grows with its worker count).
+    public static let maxKeptConnections = 128
+
     /// Prepares to accept on `listenFD` (0 under spawn-fcgi; a socket opened by `ListenSocket`
-    /// otherwise). Wraps `FCGX_Init` and `FCGX_InitRequest` (with `FCGI_FAIL_ACCEPT_ON_INTR`).
+    /// otherwise). Wraps `FCGX_Init`.
     public init(listenFD: Int32) throws(FastCGIError) {
         let initResult = FCGX_Init()
         guard initResult == 0 else { throw .library(call: "FCGX_Init", code: initResult) }
@@ -45,34 +71,53 @@ public struct FastCGIRequest: ~Copyable {
         self.waitMask = mask
         self.listenFD = listenFD
         self.useDirectRecords = getenv("X2S3_FASTCGI_RECORDS").map { String(cString: $0) != "libfcgi" } ?? true
-        self.raw = .allocate(capacity: 1)
-        // Always 0: it only stores its arguments and zeroes the rest.
-        _ = FCGX_InitRequest(raw, listenFD, FCGI_FAIL_ACCEPT_ON_INTR)
     }
 
     deinit {
-        // Flushes and closes a request still in flight, then frees libfcgi's buffers and params.
-        FCGX_Finish_r(raw)
-        raw.deallocate()
+        // Flushes and ends a request still in flight, closes every connection, frees libfcgi's
+        // buffers and params.
+        if let current { FCGX_Finish_r(current) }
+        for slot in slots {
+            closeConnection(slot)
+            slot.deallocate()
+        }
     }
 
-    /// Waits for the next request and accepts it. Returns `false` when a shutdown signal arrived
-    /// while waiting (the caller should exit 0); throws when accepting fails for another reason.
-    /// A request still in flight is finished first. Wraps `ppoll` and `FCGX_Accept_r`.
+    /// Waits for the next request, on a kept connection or a new one, and accepts it. Returns
+    /// `false` when a shutdown signal arrived while waiting (the caller should exit 0); throws
+    /// when accepting fails for another reason. A request still in flight is finished first.
+    /// Wraps `ppoll` and `FCGX_Accept_r`.
     public mutating func accept() throws(FastCGIError) -> Bool {
-        if inFlight { finish() }
+        if current != nil { finish() }
+        var waiting: [pollfd] = []
+        var owners: [Int] = []
         while true {
-            var pending = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
-            if ppoll(&pending, 1, nil, &waitMask) < 0 {
+            waiting.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            waiting.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
+            owners.append(-1)
+            for (index, slot) in slots.enumerated() where slot.pointee.ipcFd >= 0 {
+                waiting.append(pollfd(fd: slot.pointee.ipcFd, events: Int16(POLLIN), revents: 0))
+                owners.append(index)
+            }
+            if ppoll(&waiting, nfds_t(waiting.count), nil, &waitMask) < 0 {
                 let code = errno
                 // The shutdown signals are the only ones with handlers (SIGPIPE and SIGHUP are
                 // ignored), so EINTR means one of them was delivered.
                 if code == EINTR { return false }
                 throw .system(call: "ppoll", errno: code, context: "on fd \(listenFD)")
             }
-            let result = FCGX_Accept_r(raw)
+            let start = rotor % waiting.count
+            rotor &+= 1
+            guard let ready = (0..<waiting.count).lazy.map({ (start + $0) % waiting.count })
+                .first(where: { waiting[$0].revents != 0 }) else { continue }
+            // A kept connection with a request (or closed by nginx: libfcgi then closes it and
+            // tries the listening socket, which may yield a new connection or EAGAIN).
+            let index = owners[ready] >= 0 ? owners[ready] : freeSlot()
+            let result = FCGX_Accept_r(slots[index])
             if result == 0 {
-                inFlight = true
+                current = slots[index]
+                lastUse[index] = rotor
                 return true
             }
             // Another worker won the connection, or the peer gave up: wait again.
@@ -83,12 +128,31 @@ public struct FastCGIRequest: ~Copyable {
         }
     }
 
+    /// A slot without a connection, for accepting a new one: a free slot, a new one, or (at
+    /// the limit) the least recently used idle one, whose connection is closed first: nginx
+    /// reuses its most recently used connections first, so that one is the least likely to be
+    /// carrying a request already.
+    private mutating func freeSlot() -> Int {
+        if let free = slots.firstIndex(where: { $0.pointee.ipcFd < 0 }) { return free }
+        if slots.count < Self.maxKeptConnections {
+            let slot = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+            // Always 0: it only stores its arguments and zeroes the rest.
+            _ = FCGX_InitRequest(slot, listenFD, FCGI_FAIL_ACCEPT_ON_INTR)
+            slots.append(slot)
+            lastUse.append(rotor)
+            return slots.count - 1
+        }
+        let victim = lastUse.indices.min { lastUse[$0] < lastUse[$1] }!
+        closeConnection(slots[victim])
+        return victim
+    }
+
     /// The request's params (CGI-style variables such as `REQUEST_URI`, `HTTP_HOST`), copied into
     /// Swift strings: nothing returned points into libfcgi's memory, which the next accept frees.
     /// Reads `FCGX_Request.envp` (documented public).
     public mutating func params() -> [String: String] {
         paramStorage.removeAll(keepingCapacity: true)
-        guard inFlight, let envp = raw.pointee.envp else { return [:] }
+        guard let envp = current?.pointee.envp else { return [:] }
         copyEnvironment(envp, into: &paramStorage)
         return paramStorage
     }
@@ -98,14 +162,15 @@ public struct FastCGIRequest: ~Copyable {
     public func withOutput<Result, Failure: Error>(
         _ body: (inout FastCGIOutput) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        precondition(inFlight, "withOutput outside an accepted request")
-        // Direct records need the connection: FCGX_Request.ipcFd, which fcgiapp.h lists below
-        // "Don't use anything below here". It is only read (never changed or closed), and only
-        // while the request is in flight, when libfcgi itself writes to it; X2S3_FASTCGI_RECORDS=
-        // libfcgi turns direct records off (the benchmark's comparison; see FastCGIOutput).
-        let direct = useDirectRecords && raw.pointee.ipcFd >= 0
-            ? (fd: raw.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: raw.pointee.requestId)) : nil
-        var output = FastCGIOutput(stream: raw.pointee.out, direct: direct)
+        guard let current else { preconditionFailure("withOutput outside an accepted request") }
+        // Direct records and idle connections need the connection: FCGX_Request.ipcFd, which
+        // fcgiapp.h lists below "Don't use anything below here". It is only read, never changed;
+        // connections are closed through FCGX_Free. X2S3_FASTCGI_RECORDS=libfcgi turns direct
+        // records off (the benchmark's comparison; see FastCGIOutput).
+        let direct = useDirectRecords && current.pointee.ipcFd >= 0
+            ? (fd: current.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: current.pointee.requestId)) : nil
+        let idle = slots.filter { $0 != current && $0.pointee.ipcFd >= 0 }
+        var output = FastCGIOutput(stream: current.pointee.out, direct: direct, idle: idle)
         return try body(&output)
     }
 
@@ -115,18 +180,29 @@ public struct FastCGIRequest: ~Copyable {
     /// body would pass for a complete one and leave the client waiting for the rest.
     /// Wraps `FCGX_Free(request, 1)`.
     public mutating func abandon() {
-        guard inFlight else { return }
-        FCGX_Free(raw, 1)
-        inFlight = false
+        guard let current else { return }
+        closeConnection(current)
+        self.current = nil
     }
 
-    /// Ends the request: flushes the output, sends FCGI_END_REQUEST, closes the connection
-    /// (nginx opens one per request unless `fastcgi_keep_conn` is on). Call it as soon as the
-    /// response is written, so nginx need not wait for the next accept. Wraps `FCGX_Finish_r`.
+    /// Ends the request: flushes the output and sends FCGI_END_REQUEST. The connection stays
+    /// open when nginx asked to keep it (`fastcgi_keep_conn on`) and nothing failed; nginx then
+    /// sends another request on it or closes it. Call it as soon as the response is written, so
+    /// nginx need not wait for the next accept. Wraps `FCGX_Finish_r`.
     public mutating func finish() {
-        FCGX_Finish_r(raw)
-        inFlight = false
+        guard let current else { return }
+        FCGX_Finish_r(current)
+        self.current = nil
     }
+}
+
+/// Closes a slot's connection, if it has one, and frees what libfcgi holds for it.
+/// `shutdown(SHUT_RDWR)` first: libfcgi's own close shuts down the write side and then waits up
+/// to 2 s for the peer to close (draining its input), which on a connection nginx has just sent
+/// a request on would stall the worker; with the read side shut down too, that wait ends at once.
+func closeConnection(_ slot: UnsafeMutablePointer<FCGX_Request>) {
+    if slot.pointee.ipcFd >= 0 { shutdown(slot.pointee.ipcFd, Int32(SHUT_RDWR)) }
+    FCGX_Free(slot, 1)
 }
 
 /// Copies a NULL-terminated `NAME=VALUE` array (libfcgi's envp, or the process environment) into a

@@ -15,6 +15,9 @@ struct FastCGISink: ResponseSink {
     mutating func flush() throws {
         do { try output.flush() } catch { throw SinkError.clientGone }
     }
+
+    /// Closes the worker's idle kept connections, so no request queues behind a slow one.
+    mutating func willTakeLong() { output.releaseIdleConnections() }
 }
 
 /// The CGI mode's `ResponseSink`: stdout.

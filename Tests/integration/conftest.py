@@ -24,6 +24,7 @@ import subprocess
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -140,8 +141,8 @@ def alive(pid: int) -> bool:
 
 def _held_fastcgi_connections() -> set[str]:
     """fd targets ('socket:[inode]') of connected unix sockets on a pool socket (*x2s3.sock,
-    state 03 in /proc/net/unix). With fastcgi_keep_conn on, an idle worker keeps nginx's last
-    connection until its next accept: libfcgi's, one at most, not a leak."""
+    state 03 in /proc/net/unix): connections nginx keeps open between requests (upstream
+    keepalive), which a worker holds until nginx or the worker closes them; not a leak."""
     held = set()
     with open("/proc/net/unix") as f:
         for line in f.read().splitlines()[1:]:
@@ -252,6 +253,27 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield srv
 
 
+def _warm_every_worker(srv: Server, warm: list[tuple[str, str]], workers: int) -> None:
+    """Touches every bucket in `warm` until each worker has opened its per-bucket state (a
+    worker keeps one directory fd per file bucket it has served): concurrent requests, so
+    nginx spreads them over several FastCGI connections (sequential ones would all reuse one
+    kept connection, and so one worker), in rounds until all workers hold the same number of
+    fds and a round changes nothing. Bounded: at most 40 rounds."""
+    if not warm:
+        time.sleep(0.2)
+        return
+    batch = [bk for bk in warm for _ in range(4 * workers)]
+    last: dict[int, int] = {}
+    with ThreadPoolExecutor(4 * workers) as ex:
+        for _ in range(40):
+            list(ex.map(lambda bk: requests.get(srv.url(*bk), timeout=10), batch))
+            time.sleep(0.05)
+            counts = srv.fd_counts()
+            if counts == last and len(set(counts.values())) == 1:
+                return
+            last = counts
+
+
 @contextlib.contextmanager
 def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
             warm: list[tuple[str, str]], port: int | None = None, base_path: str = "/",
@@ -286,12 +308,7 @@ def serving(top: Path, config: Path, root: Path, files: dict[str, bytes],
         deadline = time.monotonic() + 10
         while len(srv.worker_pids()) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
-        # Each bucket is touched many times so every worker has opened its per-bucket
-        # state (a worker keeps one directory fd per file bucket it has served).
-        for _ in range(8 * workers):
-            for bucket, key in warm:
-                requests.get(srv.url(bucket, key), timeout=10)
-        time.sleep(0.2)
+        _warm_every_worker(srv, warm, workers)
         srv.fd_baseline = srv.fd_counts()
         srv.fd_baseline_targets = {pid: fd_targets(pid) for pid in srv.fd_baseline}
         yield srv

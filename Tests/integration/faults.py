@@ -8,7 +8,8 @@
 - `FakeUpstream`: an S3 endpoint that misbehaves on purpose (reset, stall, stall mid-body,
   garbage), for the worker's upstream timeouts.
 - `FastCGIClient`: a minimal FastCGI client, to talk to a pool without nginx in between
-  (the SIGTERM drain test must not depend on how nginx is stopped).
+  (the SIGTERM drain test must not depend on how nginx is stopped; the kept-connection
+  tests need to choose exactly which connection each request takes).
 - `pattern_bytes`: big deterministic content where a misplaced block is detected.
 
 Everything is bounded: every wait has a deadline, every loop a count or an end time, and
@@ -178,10 +179,30 @@ class FastCGIClient:
             return bytes([len(b)]) if len(b) < 128 else struct.pack(">I", len(b) | 0x80000000)
         return length(n) + length(v) + n + v
 
-    def send(self, params: dict[str, str]) -> None:
+    def send(self, params: dict[str, str], keep: bool = False) -> None:
+        """Sends one request; `keep` sets FCGI_KEEP_CONN (as nginx's fastcgi_keep_conn does), so
+        the connection stays open for the next request."""
         body = b"".join(self._pair(k, v) for k, v in params.items())
-        self.sock.sendall(self._record(1, struct.pack(">HB5x", 1, 0))  # role 1, no keep-conn
+        self.ended = False
+        self.sock.sendall(self._record(1, struct.pack(">HB5x", 1, 1 if keep else 0))  # role 1: responder
                           + self._record(4, body) + self._record(4, b"") + self._record(5, b""))
+
+    def get(self, key: str, keep: bool = True) -> tuple[bytes, bytes]:
+        """A GET of /key on this connection; returns (head, body) after END_REQUEST."""
+        self.send({"REQUEST_METHOD": "GET", "REQUEST_URI": key, "HTTP_HOST": "localhost",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}, keep=keep)
+        head, _, body = self.read_stdout().partition(b"\r\n\r\n")
+        return head, body
+
+    def closed_by_peer(self, timeout: float) -> bool:
+        """True when the peer closes the connection within `timeout` s (nothing more to read)."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(1) == b""
+        except (TimeoutError, socket.timeout):
+            return False
+        except ConnectionResetError:
+            return True
 
     def read_stdout(self, limit: int | None = None) -> bytes:
         """Reads STDOUT content until END_REQUEST, EOF, or at least `limit` bytes."""

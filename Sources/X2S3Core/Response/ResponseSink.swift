@@ -4,6 +4,14 @@ public protocol ResponseSink {
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Pushes buffered bytes out to the peer.
     mutating func flush() throws
+
+    /// Called before work that may take long (a large body, an upstream call, a listing): a sink
+    /// holding resources that other requests could be queued on lets them go.
+    mutating func willTakeLong()
+}
+
+extension ResponseSink {
+    public mutating func willTakeLong() {}
 }
 
 /// Why a sink stopped taking bytes.

@@ -54,6 +54,7 @@ public struct Dispatcher {
         do {
             request = try S3Request.parse(params: params)
             routed = Router.route(request, config: config)
+            if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
             response = run(routed, request, requestID: requestID)
         } catch {
             request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
@@ -62,6 +63,8 @@ public struct Dispatcher {
             response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD")
         }
         addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID)
+        if case .object(_, let range) = response.body, request.method != "HEAD",
+           range.count > Self.longBodyBytes { sink.willTakeLong() }
 
         // The head goes out exactly once; after it, errors can only cut the stream.
         var body = ResponseWriter(sink: sink).writeHead(response.head)
@@ -94,6 +97,21 @@ public struct Dispatcher {
             logger.info("request", metadata: meta)
         }
         return !clientGone && streamError == nil
+    }
+
+    /// Bodies above this size take long enough to be worth freeing the sink's other resources.
+    static let longBodyBytes: UInt64 = 1 << 20
+
+    /// Routes whose answer may take long before its first byte: anything touching an upstream
+    /// S3 server, and listings (a large directory).
+    static func mayTakeLong(_ route: Route) -> Bool {
+        switch route {
+        case .listObjects, .browse: return true
+        case .acl(let t), .location(let t), .object(let t, _, _):
+            if case .s3 = t.kind { return true }
+            return false
+        case .robots, .asset, .preflight, .listBuckets, .error: return false
+        }
     }
 
     /// 16 characters of [A-Z0-9], as S3's request ids look.
