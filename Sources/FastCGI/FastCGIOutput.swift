@@ -13,11 +13,13 @@ import Glibc
 /// what nginx can take (docs/bench.md measures both). libfcgi's buffer is flushed first, so
 /// records stay in order, and `FCGX_Finish_r` still ends the stream and the request.
 public struct FastCGIOutput {
-    private let stream: UnsafeMutablePointer<FCGX_Stream>
+    let stream: UnsafeMutablePointer<FCGX_Stream>
     /// The connection and request id for direct records; nil writes everything through libfcgi.
-    private let direct: (fd: Int32, requestID: UInt16)?
+    let direct: (fd: Int32, requestID: UInt16)?
     /// This worker's other connections, kept open by nginx and idle (see `FastCGIRequest`).
     private var idle: [UnsafeMutablePointer<FCGX_Request>]
+    /// For `sendFile`; nil sends files by copying.
+    let pipe: SplicePipe?
 
     /// Writes of at least this many bytes bypass libfcgi's 8 KiB buffer.
     static let directThreshold = 8192
@@ -25,10 +27,11 @@ public struct FastCGIOutput {
     static let maxRecordContent = 65528
 
     init(stream: UnsafeMutablePointer<FCGX_Stream>, direct: (fd: Int32, requestID: UInt16)?,
-         idle: [UnsafeMutablePointer<FCGX_Request>] = []) {
+         idle: [UnsafeMutablePointer<FCGX_Request>] = [], pipe: SplicePipe? = nil) {
         self.stream = stream
         self.direct = direct
         self.idle = idle
+        self.pipe = pipe
     }
 
     /// Closes this worker's idle kept connections, before work that may take long: nginx would
@@ -64,6 +67,18 @@ public struct FastCGIOutput {
     /// Sends what libfcgi has buffered to the peer now. Wraps `FCGX_FFlush`.
     public mutating func flush() throws(FastCGIError) {
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+    }
+
+    /// An FCGI_STDOUT record header: version 1, type 6, request id, content length, no padding.
+    static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
+        h[0] = 1
+        h[1] = 6
+        h[2] = UInt8(requestID >> 8)
+        h[3] = UInt8(requestID & 0xFF)
+        h[4] = UInt8(length >> 8)
+        h[5] = UInt8(length & 0xFF)
+        h[6] = 0
+        h[7] = 0
     }
 
     /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.

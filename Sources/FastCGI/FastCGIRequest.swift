@@ -46,6 +46,8 @@ public struct FastCGIRequest: ~Copyable {
     /// Large writes as 64 KiB records straight to the connection (FastCGIOutput), unless the
     /// environment says `X2S3_FASTCGI_RECORDS=libfcgi`.
     private let useDirectRecords: Bool
+    /// For file bodies sent with splice (FastCGIOutput.sendFile), with direct records only.
+    private let splicePipe = SplicePipe()
 
     /// Most connections one worker keeps open between requests; past it, accepting a new one
     /// closes an idle one (nginx's `keepalive N` is per nginx worker, so the total it may try
@@ -170,7 +172,8 @@ public struct FastCGIRequest: ~Copyable {
         let direct = useDirectRecords && current.pointee.ipcFd >= 0
             ? (fd: current.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: current.pointee.requestId)) : nil
         let idle = slots.filter { $0 != current && $0.pointee.ipcFd >= 0 }
-        var output = FastCGIOutput(stream: current.pointee.out, direct: direct, idle: idle)
+        var output = FastCGIOutput(stream: current.pointee.out, direct: direct, idle: idle,
+                                   pipe: direct == nil ? nil : splicePipe)
         return try body(&output)
     }
 

@@ -16,6 +16,15 @@ struct FastCGISink: ResponseSink {
         do { try output.flush() } catch { throw SinkError.clientGone }
     }
 
+    /// Splices the file to the connection; false when this connection cannot (the caller copies).
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+        do {
+            return try output.sendFile(fd, offset: range.lowerBound, count: UInt64(range.count))
+        } catch .clientGone {
+            throw SinkError.clientGone
+        }
+    }
+
     /// Closes the worker's idle kept connections, so no request queues behind a slow one.
     mutating func willTakeLong() { output.releaseIdleConnections() }
 }

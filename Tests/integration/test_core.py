@@ -145,6 +145,23 @@ def test_range_returns_206_with_exact_bytes(server, header, start, end):
     assert r.content == data[start:end + 1]
 
 
+@pytest.mark.parametrize("start,end", [
+    (0, 262142),                  # just under 256 KiB: read and written by the worker
+    (1, 262144),                  # 256 KiB: spliced (FastCGIOutput.sendFile)
+    (4095, 1052670),              # unaligned start: a record's pages straddle page edges
+    (65527, 65527 + 3 * 65528 + 262143),  # record-sized steps from an odd offset
+    (100000, None),               # to the end: several pipe fills, a short last record
+])
+def test_large_ranges_are_exact_whichever_path_sends_them(server, start, end):
+    data = server.files["big.bin"]
+    last = len(data) - 1 if end is None else end
+    header = f"bytes={start}-" + ("" if end is None else str(end))
+    r = requests.get(server.url("data", "big.bin"), headers={"Range": header}, timeout=30)
+    assert r.status_code == 206
+    assert r.headers["Content-Range"] == f"bytes {start}-{last}/{len(data)}"
+    assert r.content == data[start:last + 1]
+
+
 def test_range_with_curl_on_big_object(server, tmp_path):
     data = server.files["big.bin"]
     out = tmp_path / "part"

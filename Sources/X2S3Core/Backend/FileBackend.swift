@@ -99,6 +99,9 @@ final class FileObjectBody: ObjectBody {
     let bufferSize: Int
     var available: Range<UInt64> { 0..<info.size }
 
+    /// Bodies from this size on are offered to the sink's `sendFile`.
+    static let spliceThreshold: UInt64 = 256 << 10
+
     init(fd: FileDescriptor, info: ObjectInfo, bufferSize: Int) {
         self.fd = fd
         self.info = info
@@ -107,6 +110,10 @@ final class FileObjectBody: ObjectBody {
 
     func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
         guard !range.isEmpty else { return }
+        // Large bodies skip this process's memory when the sink can splice; small ones are
+        // cheaper as one read and one write.
+        if range.count >= Self.spliceThreshold,
+           try fd.withRawValue({ raw throws in try writer.sendFile(raw, range: range) }) { return }
         let size = Int(min(UInt64(bufferSize), UInt64(range.count)))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }

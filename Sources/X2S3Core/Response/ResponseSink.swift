@@ -8,10 +8,16 @@ public protocol ResponseSink {
     /// Called before work that may take long (a large body, an upstream call, a listing): a sink
     /// holding resources that other requests could be queued on lets them go.
     mutating func willTakeLong()
+
+    /// Sends `range` of the open regular file `fd` without copying it through this process,
+    /// if the sink can; returns false (nothing sent) when it cannot, and the caller copies.
+    /// Throws `SinkError.clientGone` when the peer is gone, anything else when the file fails.
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool
 }
 
 extension ResponseSink {
     public mutating func willTakeLong() {}
+    public mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
 }
 
 /// Why a sink stopped taking bytes.

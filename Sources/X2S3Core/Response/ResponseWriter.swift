@@ -87,6 +87,20 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
         }
     }
 
+    /// Sends part of an open file through the sink's zero-copy path; false when it has none.
+    /// A failure of the file (not the peer) is rethrown and cuts the stream.
+    public mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+        if let failed { throw failed }
+        do {
+            guard try sink.sendFile(fd, range: range) else { return false }
+            bytesWritten += UInt64(range.count)
+            return true
+        } catch SinkError.clientGone {
+            failed = .clientGone
+            throw SinkError.clientGone
+        }
+    }
+
     mutating func writeString(_ s: String) {
         var s = s
         s.withUTF8 { try? write(UnsafeRawBufferPointer($0)) }

@@ -1,0 +1,66 @@
+internal import CFastCGI
+import Glibc
+
+extension FastCGIOutput {
+    /// Sends `count` bytes of the regular file `fd` from `offset` as FCGI_STDOUT records, moved
+    /// with splice(2) through a pipe (see `SplicePipe`): record headers are written into the
+    /// pipe between the file's pages, and each pipeful goes to the connection in one splice.
+    /// Returns false, having sent nothing, when the sink cannot splice (no direct records, no
+    /// pipe, or a file system without splice support): the caller then copies. Throws
+    /// `.clientGone` when the connection fails, `.system` when the file ends early or cannot be
+    /// read; either way the response is cut.
+    public mutating func sendFile(_ fd: Int32, offset: UInt64, count: UInt64) throws(FastCGIError) -> Bool {
+        guard let direct, let pipe, let ends = pipe.open() else { return false }
+        guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+        // A pipe slot holds at most a page: a record takes one for its header, one per page of
+        // content and one more when the content does not start on a page boundary. The pipe
+        // must never fill while only this process reads it (splice would wait forever).
+        let content = min(Self.maxRecordContent, (pipe.slots - 2) * 4096)
+        let slotsPerRecord = (content + 4095) / 4096 + 2
+        let recordsPerFill = max(1, pipe.slots / slotsPerRecord)
+        var position = Int(offset)
+        var remaining = count
+        var first = true
+        var header = [UInt8](repeating: 0, count: 8)
+        while remaining > 0 {
+            var filled = 0
+            for _ in 0..<recordsPerFill where remaining > 0 {
+                let length = Int(min(UInt64(content), remaining))
+                Self.recordHeader(&header, requestID: direct.requestID, length: length)
+                let wrote = header.withUnsafeBytes { Glibc.write(ends.write, $0.baseAddress, 8) }
+                guard wrote == 8 else { pipe.reset(); throw .system(call: "write", errno: errno, context: "to the splice pipe") }
+                var moved = 0
+                while moved < length {
+                    var from = __off64_t(position)
+                    let n = splice(fd, &from, ends.write, nil, length - moved, UInt32(X2S3_SPLICE_F_MOVE))
+                    if n < 0, errno == EINTR { continue }
+                    if n < 0, first, moved == 0, errno == EINVAL || errno == ENOSYS {
+                        pipe.reset()  // holds the header just written
+                        return false
+                    }
+                    guard n > 0 else {
+                        let code = n < 0 ? errno : 0
+                        pipe.reset()
+                        throw .system(call: "splice", errno: code, context: code == 0 ? "the file ended early" : "from the file")
+                    }
+                    first = false
+                    moved += n
+                    position += n
+                }
+                filled += 8 + length
+                remaining -= UInt64(length)
+            }
+            while filled > 0 {
+                let more = remaining > 0 ? UInt32(X2S3_SPLICE_F_MORE) : 0
+                let n = splice(ends.read, nil, direct.fd, nil, filled, UInt32(X2S3_SPLICE_F_MOVE) | more)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    pipe.reset()
+                    throw .clientGone
+                }
+                filled -= n
+            }
+        }
+        return true
+    }
+}
