@@ -13,6 +13,10 @@ public struct Dispatcher {
         self.logger = logger
     }
 
+    /// The source swift-log derives from `#fileID` (the module name), derived once: left to
+    /// swift-log, it is a new String on every line.
+    static let logSource = String(#fileID.prefix { $0 != "/" })
+
     /// A response before it is written.
     struct Response {
         var head: ResponseHead
@@ -86,12 +90,12 @@ public struct Dispatcher {
         ]
         if clientGone {
             meta["outcome"] = "client gone"
-            logger.info("request cancelled", metadata: meta)
+            logger.info("request cancelled", metadata: meta, source: Self.logSource)
         } else if let streamError {
             meta["error"] = "\(streamError)"
-            logger.warning("stream cut", metadata: meta)
+            logger.warning("stream cut", metadata: meta, source: Self.logSource)
         } else {
-            logger.info("request", metadata: meta)
+            logger.info("request", metadata: meta, source: Self.logSource)
         }
         return !clientGone && streamError == nil
     }
