@@ -7,6 +7,7 @@ public struct Dispatcher {
     var logger: Logger
     /// Opened backends by lower-cased bucket name; a worker keeps them across requests.
     var backends: [String: any StorageBackend] = [:]
+    var requestIDs = RequestIDGenerator()
 
     public init(config: Config, logger: Logger) {
         self.config = config
@@ -51,7 +52,7 @@ public struct Dispatcher {
     @discardableResult
     public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
         let started = ContinuousClock.now
-        let requestID = Self.newRequestID()
+        let requestID = requestIDs.next()
         let request: S3Request
         var routed: RoutedRequest
         var response: Response
@@ -100,23 +101,6 @@ public struct Dispatcher {
         return !clientGone && streamError == nil
     }
 
-    /// 16 characters of [A-Z0-9], as S3's request ids look.
-    /// Two 64-bit draws, 8 base-36 digits from each (36^8 < 2^64/10^7: bias negligible): on Linux
-    /// every draw is a getrandom(2) syscall, and one draw per character cost 16 per request.
-    static func newRequestID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for half in 0..<2 {
-            var x = rng.next() as UInt64
-            for i in 0..<8 {
-                bytes[half * 8 + i] = alphabet.utf8Start[Int(x % 36)]
-                x /= 36
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Headers every response carries, errors included. CORS is a constant `*` so cached
     /// responses are valid for every origin.
     func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String) {
@@ -142,5 +126,47 @@ public struct Dispatcher {
         default: break
         }
         return r
+    }
+}
+
+/// Request ids: 16 characters of [A-Z0-9], as S3's look, unique within the process.
+///
+/// Drawn from a SplitMix64 generator seeded once from the system generator, on first use (so
+/// each forked worker seeds its own): two getrandom(2) syscalls per request cost more than the
+/// rest of the id. The ids only correlate logs and responses; they need not be unpredictable.
+struct RequestIDGenerator {
+    private var state: UInt64 = 0
+    private var seeded = false
+
+    /// 16 base-36 digits of `high · 2^64 + low`, where `low` is a SplitMix64 output (a bijection
+    /// of the counter, so never repeated within 2^63 ids) and `high` < ⌊36^16 / 2^64⌋ comes
+    /// from the next output: the number stays below 36^16, every digit nearly uniform.
+    mutating func next() -> String {
+        if !seeded {
+            var system = SystemRandomNumberGenerator()
+            state = system.next()
+            seeded = true
+        }
+        var low = step()
+        var high = step() % 431_439
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        return String(unsafeUninitializedCapacity: 16) { digits in
+            for i in 0..<16 {
+                let (q, r) = high.quotientAndRemainder(dividingBy: 36)
+                let (lowQuotient, digit) = UInt64(36).dividingFullWidth((r, low))
+                digits[i] = alphabet.utf8Start[Int(digit)]
+                high = q
+                low = lowQuotient
+            }
+            return 16
+        }
+    }
+
+    private mutating func step() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
