@@ -51,6 +51,15 @@ public struct Dispatcher {
     /// than end the request normally, so the cut reaches the client.
     @discardableResult
     public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
+        // Generic code is not specialized across modules: with S left open, every request
+        // instantiated ResponseWriter<S>/BodyWriter<S> metadata at run time. Behind one concrete
+        // wrapper the response path is compiled once, for it.
+        var erased = AnySink(base: sink)
+        defer { sink = erased.base as! S }  // it was built from an S just above
+        return handle(params: params, sink: &erased)
+    }
+
+    private mutating func handle(params: [String: String], sink: inout AnySink) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
         let request: S3Request
@@ -169,4 +178,12 @@ struct RequestIDGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// A response sink of any type, as one concrete type (see `Dispatcher.handle`).
+struct AnySink: ResponseSink {
+    var base: any ResponseSink
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try base.write(bytes) }
+    mutating func flush() throws { try base.flush() }
 }
