@@ -82,36 +82,35 @@ public struct FastCGIOutput {
     }
 
     /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
+    /// Headers and iovecs live in temporary buffers (on the stack for up to a few records):
+    /// arrays here cost three allocations and a runtime metadata lookup per write.
     static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
         let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
-        // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
-        var headers = [UInt8](repeating: 0, count: 8 * count)
-        var ok = true
-        headers.withUnsafeMutableBytes { head in
-            var parts: [iovec] = []
-            parts.reserveCapacity(2 * count)
-            for i in 0..<count {
-                let offset = i * maxRecordContent
-                let length = min(maxRecordContent, bytes.count - offset)
-                let h = head.baseAddress! + 8 * i
-                h.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)
-                h.storeBytes(of: 6, toByteOffset: 1, as: UInt8.self)
-                h.storeBytes(of: UInt8(requestID >> 8), toByteOffset: 2, as: UInt8.self)
-                h.storeBytes(of: UInt8(requestID & 0xFF), toByteOffset: 3, as: UInt8.self)
-                h.storeBytes(of: UInt8(length >> 8), toByteOffset: 4, as: UInt8.self)
-                h.storeBytes(of: UInt8(length & 0xFF), toByteOffset: 5, as: UInt8.self)
-                parts.append(iovec(iov_base: h, iov_len: 8))
-                parts.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length))
-            }
-            // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
-            var first = 0
-            while ok, first < parts.count {
-                let n = min(1024, parts.count - first)
-                ok = parts[first..<(first + n)].withUnsafeBufferPointer { slice in
-                    var copy = Array(slice)
-                    return copy.withUnsafeMutableBufferPointer { writeAll($0, fd: fd) }
+        let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 * count) { headers in
+            withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2 * count) { parts in
+                for i in 0..<count {
+                    let offset = i * maxRecordContent
+                    let length = min(maxRecordContent, bytes.count - offset)
+                    // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
+                    let h = headers.baseAddress! + 8 * i
+                    h.initialize(repeating: 0, count: 8)
+                    h[0] = 1
+                    h[1] = 6
+                    h[2] = UInt8(requestID >> 8)
+                    h[3] = UInt8(requestID & 0xFF)
+                    h[4] = UInt8(length >> 8)
+                    h[5] = UInt8(length & 0xFF)
+                    parts[2 * i] = iovec(iov_base: UnsafeMutableRawPointer(h), iov_len: 8)
+                    parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length)
                 }
-                first += n
+                // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
+                var first = 0
+                while first < parts.count {
+                    let n = min(1024, parts.count - first)
+                    guard writeAll(UnsafeMutableBufferPointer(rebasing: parts[first..<(first + n)]), fd: fd) else { return false }
+                    first += n
+                }
+                return true
             }
         }
         guard ok else { throw .clientGone }

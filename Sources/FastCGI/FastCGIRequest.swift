@@ -151,11 +151,12 @@ public struct FastCGIRequest: ~Copyable {
 
     /// The request's params (CGI-style variables such as `REQUEST_URI`, `HTTP_HOST`), copied into
     /// Swift strings: nothing returned points into libfcgi's memory, which the next accept frees.
-    /// Reads `FCGX_Request.envp` (documented public).
-    public mutating func params() -> [String: String] {
+    /// With `names`, only those params are copied (the rest are skipped before any String is
+    /// made). Reads `FCGX_Request.envp` (documented public).
+    public mutating func params(only names: ParamNames? = nil) -> [String: String] {
         paramStorage.removeAll(keepingCapacity: true)
         guard let envp = current?.pointee.envp else { return [:] }
-        copyEnvironment(envp, into: &paramStorage)
+        copyEnvironment(envp, only: names, into: &paramStorage)
         return paramStorage
     }
 
@@ -209,24 +210,32 @@ func closeConnection(_ slot: UnsafeMutablePointer<FCGX_Request>) {
 }
 
 /// Copies a NULL-terminated `NAME=VALUE` array (libfcgi's envp, or the process environment) into a
-/// dictionary, splitting at the first `=`. Bytes that are not UTF-8 are repaired (U+FFFD), never
-/// dropped, so a bad header cannot make a variable vanish — except in `REQUEST_URI`, where they
-/// are percent-encoded instead (see `requestURI`).
+/// dictionary, splitting at the first `=`; with `names`, only the variables it lists. Bytes that
+/// are not UTF-8 are repaired (U+FFFD), never dropped, so a bad header cannot make a variable
+/// vanish — except in `REQUEST_URI`, where they are percent-encoded instead (see `requestURI`).
 func copyEnvironment(
-    _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, into result: inout [String: String]
+    _ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, only names: ParamNames? = nil,
+    into result: inout [String: String]
 ) {
     result.reserveCapacity(48)  // nginx's fastcgi_params sends ~20 variables plus the HTTP_* headers
     var cursor = envp
     while let entry = cursor.pointee {
-        let length = strlen(entry)
-        entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            let all = UnsafeBufferPointer(start: bytes, count: length)
-            guard let equals = all.firstIndex(of: UInt8(ascii: "=")) else { return }
-            let name = String(decoding: UnsafeBufferPointer(rebasing: all[..<equals]), as: UTF8.self)
-            let valueBytes = UnsafeBufferPointer(rebasing: all[(equals + 1)...])
+        cursor += 1
+        guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+        let nameLength = entry.distance(to: equals)
+        let valueLength = strlen(equals + 1)
+        entry.withMemoryRebound(to: UInt8.self, capacity: nameLength + 1 + valueLength) { bytes in
+            let nameBytes = UnsafeBufferPointer(start: bytes, count: nameLength)
+            let name: String
+            if let names {
+                guard let listed = names.match(nameBytes) else { return }
+                name = listed
+            } else {
+                name = String(decoding: nameBytes, as: UTF8.self)
+            }
+            let valueBytes = UnsafeBufferPointer(start: bytes + nameLength + 1, count: valueLength)
             result[name] = name == "REQUEST_URI" ? requestURI(valueBytes) : String(decoding: valueBytes, as: UTF8.self)
         }
-        cursor += 1
     }
 }
 
@@ -234,6 +243,9 @@ func copyEnvironment(
 /// repaired: the request parser then decodes them and refuses the key (400 InvalidURI), where
 /// U+FFFD would have silently named a different key (found by the bad-input catalogue).
 func requestURI(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    // Almost every target is ASCII: valid as is, and String(validating:) is generic code that
+    // is not specialized here (a runtime metadata lookup per request).
+    if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
     if let valid = String(validating: bytes, as: UTF8.self) { return valid }
     let hex = Array("0123456789ABCDEF".utf8)
     var out: [UInt8] = []

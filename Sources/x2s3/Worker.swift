@@ -17,7 +17,7 @@ enum Worker {
             var dispatcher = Dispatcher(config: config, logger: logger)
             logger.debug("worker ready")
             while try request.accept() {
-                let params = request.params()
+                let params = request.params(only: .x2s3)
                 let complete = request.withOutput { output in
                     var sink = FastCGISink(output: output)
                     return dispatcher.handle(params: params, sink: &sink)

@@ -4,6 +4,11 @@ import Testing
 @Suite struct RequestURITests {
     func uri(_ bytes: [UInt8]) -> String { bytes.withUnsafeBufferPointer { requestURI($0) } }
 
+    @Test func asciiIsKeptAsIs() {
+        #expect(uri(Array("/data/a%20b.txt?list-type=2&x=%FF".utf8)) == "/data/a%20b.txt?list-type=2&x=%FF")
+        #expect(uri([]) == "")
+    }
+
     @Test func validUTF8IsKeptAsIs() {
         #expect(uri(Array("/data/unicodé-日本.txt?a=%20".utf8)) == "/data/unicodé-日本.txt?a=%20")
     }

@@ -135,4 +135,20 @@ import Logging
         d.backends["mem"] = MemoryBackend(["big": [UInt8](repeating: 7, count: 1 << 20)])
         #expect(!d.handle(params: params("/mem/big"), sink: &hungUp))
     }
+
+    @Test func requestIDsAreUniqueAndUseEveryCharacterEverywhere() {
+        var generator = RequestIDGenerator()
+        var seen = Set<String>()
+        var perPosition = [Set<UInt8>](repeating: [], count: 16)
+        for _ in 0..<20_000 {
+            let id = generator.next()
+            #expect(id.utf8.count == 16 && id.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) })
+            seen.insert(id)
+            for (i, b) in id.utf8.enumerated() { perPosition[i].insert(b) }
+        }
+        #expect(seen.count == 20_000)
+        #expect(perPosition.allSatisfy { $0.count == 36 })
+        var other = RequestIDGenerator()
+        #expect(other.next() != generator.next())  // seeded separately
+    }
 }

@@ -101,4 +101,34 @@ import Testing
         #expect(throws: S3Error.self) { try S3Request.parse(params: params("/data/%ff%fe")) }
         #expect(throws: S3Error.self) { try S3Request.parse(params: params("/data/a%00b")) }
     }
+
+    @Test(arguments: [
+        "/b/k", "/b", "/", "", "/b/", "/b/k/", "//k", "/b/\u{301}k", "/\u{301}b/k", "/b\u{301}/k", "/b/k\u{600}/",
+        "/b\u{600}/k", "/b\r\n/k", "/\r\n/k", "x/y", "é/k", "/日本/キー/", "/b/k\u{200D}/", "/b/k/\u{301}",
+    ])
+    func bucketSplitKeepsCharacterSemantics(path: String) {
+        let rest = path.dropFirst()
+        let expected: (Substring, Substring?) = rest.firstIndex(of: "/").map { (rest[..<$0], rest[rest.index(after: $0)...]) } ?? (rest, nil)
+        let split = Router.splitBucket(path)
+        #expect(split.bucket == expected.0 && split.key == expected.1)
+        #expect(Router.endsWithSlash(Substring(path)) == path.hasSuffix("/"))
+    }
+
+    @Test func targetNamesCompareCaseInsensitively() {
+        var c = Config()
+        let file = Target.Kind.file(FileOptions(path: "/tmp"))
+        c.targets = [Target(name: "Data", kind: file), Target(name: "k", kind: file), Target(name: "DATA", browseable: false, kind: file),
+                     Target(name: "Straße", kind: file), Target(name: "a.b-c", kind: file)]
+        #expect(c.target(named: "data")?.browseable == false)  // the last duplicate wins
+        #expect(c.target(named: "\u{212A}")?.name == "k")  // Kelvin sign lower-cases to "k"
+        #expect(c.target(named: "STRASSE") == nil && c.target(named: "straße")?.name == "Straße")
+        #expect(c.target(named: "A.B-C")?.name == "a.b-c" && c.target(named: "a.b_c") == nil && c.target(named: "a@b-c") == nil)
+        #expect(c.target(named: "") == nil && c.target(named: "dat") == nil)
+    }
+
+    @Test func offsetFindsTheFirstOccurrence() {
+        #expect(Router.offset(of: "text/html", in: "a, text/html, text/html") == 3)
+        #expect(Router.offset(of: "text/html", in: "text/htm") == nil)
+        #expect(Router.offset(of: "ab", in: "aab") == 1)
+    }
 }

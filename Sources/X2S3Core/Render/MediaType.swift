@@ -33,30 +33,40 @@ public enum MediaType {
     ]
 
     /// The Content-Type for a key, from the extension of its last segment (case-insensitive).
-    public static func forKey(_ key: String) -> String {
-        let name = lastSegment(key)
-        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")), dot != name.startIndex || name.utf8.count > 1 else { return fallback }
-        let ext = name[name.utf8.index(after: dot)...]
+    public static func forKey(_ key: String) -> String { forName(lastSegment(key)) }
+
+    /// The Content-Type for a key's last segment (see `lastSegment`).
+    static func forName(_ name: Substring) -> String {
+        // Over contiguous bytes: a UTF8View walk costs tens of instructions per byte.
+        var name = name
+        let found = name.withUTF8 { b -> (dot: Int, upper: Bool)? in
+            guard let dot = b.lastIndex(of: UInt8(ascii: ".")), dot != 0 || b.count > 1 else { return nil }
+            return (dot, b[(dot + 1)...].contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+        }
+        guard let found else { return fallback }
+        let ext = name[name.utf8.index(name.utf8.startIndex, offsetBy: found.dot + 1)...]
         // Extensions are almost always lower-case already: skip lowercased()'s allocation then.
-        let key = ext.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? ext.lowercased() : String(ext)
-        return byExtension[key] ?? fallback
+        return byExtension[found.upper ? ext.lowercased() : String(ext)] ?? fallback
     }
 
-    /// The key's last `/`-separated segment (the whole key without a `/`). Scans bytes: a
-    /// Character-wise split was a hot spot on every GET.
+    /// The key's last `/`-separated segment (the whole key without a `/`). Scans contiguous
+    /// bytes: a Character-wise split, then a UTF8View walk, were hot spots on every GET.
     static func lastSegment(_ key: String) -> Substring {
-        guard let slash = key.utf8.lastIndex(of: UInt8(ascii: "/")) else { return Substring(key) }
-        return key[key.utf8.index(after: slash)...]
+        var key = key
+        let start = key.withUTF8 { $0.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0 }
+        return key[key.utf8.index(key.utf8.startIndex, offsetBy: start)...]
     }
 
     /// `Content-Disposition` for a download, RFC 6266: a quoted ASCII fallback plus
     /// `filename*` when the name is not plain ASCII.
     public static func attachmentDisposition(forKey key: String) -> String {
-        let name = String(lastSegment(key))
-        // The common case (chunk names like `0.0.0`): printable ASCII without `"` or `\`.
-        if name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            return "attachment; filename=\"" + name + "\""
-        }
+        attachmentDisposition(forName: lastSegment(key))
+    }
+
+    /// The same for a key's last segment (see `lastSegment`).
+    static func attachmentDisposition(forName segment: Substring) -> String {
+        if let plain = plainAttachmentDisposition(segment) { return plain }
+        let name = String(segment)
         let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }
         var fallbackName = ""
         for s in name.unicodeScalars {
@@ -78,6 +88,27 @@ public enum MediaType {
             value += "; filename*=UTF-8''\(enc)"
         }
         return value
+    }
+}
+
+extension MediaType {
+    /// The common case (chunk names like `0.0.0`): printable ASCII without `"` or `\`, so the
+    /// name goes in as is. Built in one piece over contiguous bytes: a UTF8View scan and two
+    /// String appends cost ~1,700 instructions per GET. Nil for any other name.
+    private static func plainAttachmentDisposition(_ segment: Substring) -> String? {
+        var segment = segment
+        return segment.withUTF8 { name -> String? in
+            guard name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
+            let prefix: StaticString = "attachment; filename=\""
+            let prefixBytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            let count = prefixBytes.count + name.count + 1
+            return String(unsafeUninitializedCapacity: count) { out in
+                _ = out.initialize(from: prefixBytes)
+                _ = UnsafeMutableBufferPointer(rebasing: out[prefixBytes.count...]).initialize(from: name)
+                out[count - 1] = UInt8(ascii: "\"")
+                return count
+            }
+        }
     }
 }
 

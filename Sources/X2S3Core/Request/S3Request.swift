@@ -26,7 +26,14 @@ public struct S3Request: Sendable {
     /// Whether the query names `name` at all.
     public func hasQuery(_ name: String) -> Bool { query.contains { $0.name == name } }
 
-    public func header(_ name: String) -> String? { headers[name] }
+    public func header(_ name: String) -> String? {
+        // A request carries one or two of the headers x2s3 reads, and lookups (~10 per GET)
+        // mostly miss: comparing lengths first beats hashing the name every time.
+        guard headers.count <= 4 else { return headers[name] }
+        let length = name.utf8.count
+        for (key, value) in headers where key.utf8.count == length && key == name { return value }
+        return nil
+    }
 
     /// The headers read from `HTTP_*` params, by their lower-case HTTP names.
     static let headerParams: [(param: String, name: String)] = [
@@ -39,23 +46,69 @@ public struct S3Request: Sendable {
         ("HTTP_X_FORWARDED_PROTO", "x-forwarded-proto"), ("X2S3_OFFLOAD", "x2s3-offload"),
     ]
 
+    /// What a param means to `parse`.
+    enum Param {
+        case method, uri, scriptName, pathInfo, queryString, https, scheme, host
+        case header(String)
+    }
+
+    /// Every param `parse` reads (and so every one the Dispatcher may see), by byte length:
+    /// `parse` walks the params once instead of ~20 hashed lookups, most of them misses.
+    static let paramsByLength: [[(param: String, meaning: Param)]] = {
+        let all: [(String, Param)] = [
+            ("REQUEST_METHOD", .method), ("REQUEST_URI", .uri), ("SCRIPT_NAME", .scriptName),
+            ("PATH_INFO", .pathInfo), ("QUERY_STRING", .queryString), ("HTTPS", .https),
+            ("REQUEST_SCHEME", .scheme), ("HTTP_HOST", .host),
+        ] + headerParams.map { ($0.param, .header($0.name)) }
+        var table = [[(param: String, meaning: Param)]](repeating: [], count: all.map(\.0.utf8.count).max()! + 1)
+        for (param, meaning) in all { table[param.utf8.count].append((param, meaning)) }
+        return table
+    }()
+
+    /// The names of all params x2s3 reads: a FastCGI worker copies only these.
+    public static let paramNames: [String] = paramsByLength.flatMap { $0.map(\.param) }
+
     /// Parses the params of one request. Bad encodings and overlong URIs are the client's
     /// mistake and become 400-class S3 errors; nothing here can crash.
     public static func parse(params: [String: String]) throws(S3Error) -> S3Request {
-        let method = params["REQUEST_METHOD"] ?? "GET"
+        var method = "GET", requestURI: String?, scriptName: String?, pathInfo: String?, queryString: String?
+        var https: String?, requestScheme: String?, host: String?, forwardedProto: String?
+        // Sized for the usual few (nginx always sends X2S3_OFFLOAD): growing from one entry
+        // to two cost a second allocation and a rehash.
+        var headers: [String: String] = [:]
+        headers.reserveCapacity(4)  // Dictionary(minimumCapacity:) is not specialized: a metadata lookup
+        let known = paramsByLength
+        for (param, value) in params {
+            let length = param.utf8.count
+            guard length < known.count, let entry = known[length].first(where: { $0.param == param }) else { continue }
+            switch entry.meaning {
+            case .method: method = value
+            case .uri: requestURI = value
+            case .scriptName: scriptName = value
+            case .pathInfo: pathInfo = value
+            case .queryString: queryString = value
+            case .https: https = value
+            case .scheme: requestScheme = value
+            case .host: host = value
+            case .header(let name):
+                headers[name] = value
+                if name == "x-forwarded-proto" { forwardedProto = value }
+            }
+        }
         // REQUEST_URI is raw (nginx's $uri merges slashes and resolves dots); a CGI server
         // that lacks it gives SCRIPT_NAME + PATH_INFO, already decoded, so re-encode `%`.
-        var uri = params["REQUEST_URI"] ?? ""
+        var uri = requestURI ?? ""
         if uri.isEmpty {
-            let p = (params["SCRIPT_NAME"] ?? "") + (params["PATH_INFO"] ?? "")
+            let p = (scriptName ?? "") + (pathInfo ?? "")
             uri = p.replacingPercent()
-            if let q = params["QUERY_STRING"], !q.isEmpty { uri += "?" + q }
+            if let q = queryString, !q.isEmpty { uri += "?" + q }
         }
         guard uri.utf8.count <= maxURILength else {
             throw .invalidURI("The request URI is too long.")
         }
         let rawPath: Substring, rawQuery: Substring
-        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {  // bytes: Character search was a hot spot
+        // Contiguous bytes: a Character search, then a UTF8View walk, were hot spots.
+        if let q = firstIndex(of: UInt8(ascii: "?"), in: uri) {
             rawPath = uri[..<q]
             rawQuery = uri[uri.index(after: q)...]
         } else {
@@ -63,8 +116,10 @@ public struct S3Request: Sendable {
             rawQuery = ""
         }
         // An absolute-form URI (`http://host/path`) is legal HTTP; keep only its path.
+        // (Byte prefixes: Substring.hasPrefix compares Characters.)
         var pathPart = rawPath
-        if pathPart.hasPrefix("http://") || pathPart.hasPrefix("https://") {
+        if pathPart.utf8.first == UInt8(ascii: "h"),
+           pathPart.utf8.starts(with: "http://".utf8) || pathPart.utf8.starts(with: "https://".utf8) {
             let afterScheme = pathPart[pathPart.index(pathPart.firstIndex(of: ":")!, offsetBy: 3)...]
             pathPart = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
@@ -72,7 +127,7 @@ public struct S3Request: Sendable {
         guard let path = percentDecode(pathPart, plusIsSpace: false) else {
             throw .invalidURI("Couldn't parse the specified URI.")
         }
-        guard !path.utf8.contains(0) else { throw .invalidURI("Couldn't parse the specified URI.") }
+        guard firstIndex(of: 0, in: path) == nil else { throw .invalidURI("Couldn't parse the specified URI.") }
 
         var query: [(name: String, value: String?)] = []
         for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
@@ -97,25 +152,30 @@ public struct S3Request: Sendable {
             query.append((n, v))
         }
 
-        var headers: [String: String] = [:]
-        for (param, name) in headerParams {
-            if let v = params[param] { headers[name] = v }
-        }
-        let https = params["HTTPS"].map { $0.lowercased() == "on" || $0 == "1" } ?? false
-        let scheme = headers["x-forwarded-proto"] ?? params["REQUEST_SCHEME"] ?? (https ? "https" : "http")
+        let isHTTPS = https.map { $0.lowercased() == "on" || $0 == "1" } ?? false
+        let scheme = forwardedProto ?? requestScheme ?? (isHTTPS ? "https" : "http")
         return S3Request(
-            method: method.uppercased(), rawPath: String(pathPart), path: path, query: query,
-            host: params["HTTP_HOST"], scheme: scheme, headers: headers
+            method: uppercasedMethod(method), rawPath: String(pathPart), path: path, query: query,
+            host: host, scheme: scheme, headers: headers
         )
+    }
+
+    /// `method.uppercased()`, without its allocation for a method that is already upper case.
+    static func uppercasedMethod(_ method: String) -> String {
+        let lowerOrNonASCII = method.utf8.contains { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 >= 0x80 }
+        return lowerOrNonASCII ? method.uppercased() : method
     }
 }
 
 /// Decodes `%XX` escapes once; nil on a malformed escape or bytes that are not UTF-8.
 func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) -> String? {
     let utf8 = s.utf8
-    if !utf8.contains(UInt8(ascii: "%")) && !(plusIsSpace && utf8.contains(UInt8(ascii: "+"))) {
-        return String(s)
-    }
+    // Nothing to decode (nearly always): scan contiguous bytes, and keep a whole Substring's
+    // storage (String(_: Substring) does; the generic String(s) copies).
+    let escaped = utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
+    } ?? utf8.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
+    if !escaped { return (s as? Substring).map(String.init) ?? String(s) }
     var out: [UInt8] = []
     out.reserveCapacity(utf8.count)
     var i = utf8.startIndex
@@ -142,6 +202,13 @@ func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) -> String? {
         }
     }
     return String(validating: out, as: UTF8.self)
+}
+
+/// The index of the first `byte` in `s`, scanning contiguous bytes (a UTF8View walk costs
+/// tens of instructions per byte).
+private func firstIndex(of byte: UInt8, in s: String) -> String.Index? {
+    let offset = s.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: byte) } ?? s.utf8.firstIndex(of: byte).map { s.utf8.distance(from: s.utf8.startIndex, to: $0) }
+    return offset.map { s.utf8.index(s.utf8.startIndex, offsetBy: $0) }
 }
 
 extension String {

@@ -3,7 +3,11 @@ public enum ObjectHeaders {
     /// Representation headers for a 200/206 (`range` nil means the whole object).
     public static func forObject(key: String, info: ObjectInfo, range: Range<UInt64>?) -> ResponseHead {
         var head = ResponseHead(status: range == nil ? 200 : 206)
-        let type = info.contentType ?? MediaType.forKey(key)
+        // Room for these and the Dispatcher's common headers: growing the array cost ~1,500
+        // instructions per GET.
+        head.headers.reserveCapacity(12)
+        let name = MediaType.lastSegment(key)
+        let type = info.contentType ?? MediaType.forName(name)
         head.add("Content-Type", type)
         if let range {
             head.add("Content-Length", String(range.count))
@@ -14,9 +18,9 @@ public enum ObjectHeaders {
         addValidators(&head, info)
         head.add("Accept-Ranges", "bytes")
         if type == MediaType.fallback {
-            head.add("Content-Disposition", MediaType.attachmentDisposition(forKey: key))
+            head.add("Content-Disposition", MediaType.attachmentDisposition(forName: name))
         }
-        if let cc = CachePolicy.cacheControl(forKey: key) { head.add("Cache-Control", cc) }
+        if let cc = CachePolicy.cacheControl(forName: name) { head.add("Cache-Control", cc) }
         return head
     }
 
@@ -46,6 +50,27 @@ public enum ObjectHeaders {
     /// mistakes it for an MD5 (only a real MD5 may look like one).
     public static func cheapETag(size: UInt64, mtime: Timestamp) -> String {
         let ns = UInt64(bitPattern: mtime.seconds &* 1_000_000_000 &+ mtime.nanoseconds)
-        return "\"\(String(ns, radix: 16))-\(String(size, radix: 16))\""
+        // `"<ns hex>-<size hex>"`, lower-case hex without leading zeros (String(_:radix:)'s
+        // digits), written in place: String(_:radix:) and interpolation cost ~2,000 instructions.
+        let nsDigits = hexDigitCount(ns), sizeDigits = hexDigitCount(size)
+        return String(unsafeUninitializedCapacity: nsDigits + sizeDigits + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            writeHex(ns, into: out, at: 1, digits: nsDigits)
+            out[1 + nsDigits] = UInt8(ascii: "-")
+            writeHex(size, into: out, at: 2 + nsDigits, digits: sizeDigits)
+            out[2 + nsDigits + sizeDigits] = UInt8(ascii: "\"")
+            return nsDigits + sizeDigits + 3
+        }
+    }
+
+    private static func hexDigitCount(_ v: UInt64) -> Int { max(1, (67 - v.leadingZeroBitCount) / 4) }
+
+    private static func writeHex(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int, digits: Int) {
+        let hex: StaticString = "0123456789abcdef"
+        var v = v
+        for i in stride(from: start + digits - 1, through: start, by: -1) {
+            out[i] = hex.utf8Start[Int(v & 15)]
+            v >>= 4
+        }
     }
 }

@@ -7,11 +7,16 @@ public struct Dispatcher {
     var logger: Logger
     /// Opened backends by lower-cased bucket name; a worker keeps them across requests.
     var backends: [String: any StorageBackend] = [:]
+    var requestIDs = RequestIDGenerator()
 
     public init(config: Config, logger: Logger) {
         self.config = config
         self.logger = logger
     }
+
+    /// The source swift-log derives from `#fileID` (the module name), derived once: left to
+    /// swift-log, it is a new String on every line.
+    static let logSource = String(#fileID.prefix { $0 != "/" })
 
     /// A response before it is written.
     struct Response {
@@ -46,8 +51,17 @@ public struct Dispatcher {
     /// than end the request normally, so the cut reaches the client.
     @discardableResult
     public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
+        // Generic code is not specialized across modules: with S left open, every request
+        // instantiated ResponseWriter<S>/BodyWriter<S> metadata at run time. Behind one concrete
+        // wrapper the response path is compiled once, for it.
+        var erased = AnySink(base: sink)
+        defer { sink = erased.base as! S }  // it was built from an S just above
+        return handle(params: params, sink: &erased)
+    }
+
+    private mutating func handle(params: [String: String], sink: inout AnySink) -> Bool {
         let started = ContinuousClock.now
-        let requestID = Self.newRequestID()
+        let requestID = requestIDs.next()
         let request: S3Request
         var routed: RoutedRequest
         var response: Response
@@ -89,12 +103,12 @@ public struct Dispatcher {
         ]
         if clientGone {
             meta["outcome"] = "client gone"
-            logger.info("request cancelled", metadata: meta)
+            logger.info("request cancelled", metadata: meta, source: Self.logSource)
         } else if let streamError {
             meta["error"] = "\(streamError)"
-            logger.warning("stream cut", metadata: meta)
+            logger.warning("stream cut", metadata: meta, source: Self.logSource)
         } else {
-            logger.info("request", metadata: meta)
+            logger.info("request", metadata: meta, source: Self.logSource)
         }
         return !clientGone && streamError == nil
     }
@@ -112,23 +126,6 @@ public struct Dispatcher {
             return false
         case .robots, .asset, .preflight, .listBuckets, .error: return false
         }
-    }
-
-    /// 16 characters of [A-Z0-9], as S3's request ids look.
-    /// Two 64-bit draws, 8 base-36 digits from each (36^8 < 2^64/10^7: bias negligible): on Linux
-    /// every draw is a getrandom(2) syscall, and one draw per character cost 16 per request.
-    static func newRequestID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for half in 0..<2 {
-            var x = rng.next() as UInt64
-            for i in 0..<8 {
-                bytes[half * 8 + i] = alphabet.utf8Start[Int(x % 36)]
-                x /= 36
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Headers every response carries, errors included. CORS is a constant `*` so cached
@@ -157,4 +154,58 @@ public struct Dispatcher {
         }
         return r
     }
+}
+
+/// Request ids: 16 characters of [A-Z0-9], as S3's look, unique within the process.
+///
+/// Drawn from a SplitMix64 generator seeded once from the system generator, on first use (so
+/// each forked worker seeds its own): two getrandom(2) syscalls per request cost more than the
+/// rest of the id. The ids only correlate logs and responses; they need not be unpredictable.
+struct RequestIDGenerator {
+    private var state: UInt64 = 0
+    private var seeded = false
+
+    /// 16 base-36 digits of `high · 2^64 + low`, where `low` is a SplitMix64 output (a bijection
+    /// of the counter, so never repeated within 2^63 ids) and `high` < ⌊36^16 / 2^64⌋ comes
+    /// from the next output: the number stays below 36^16, every digit nearly uniform.
+    mutating func next() -> String {
+        if !seeded {
+            var system = SystemRandomNumberGenerator()
+            state = system.next()
+            seeded = true
+        }
+        var low = step()
+        var high = step() % 431_439
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        return String(unsafeUninitializedCapacity: 16) { digits in
+            for i in 0..<16 {
+                let (q, r) = high.quotientAndRemainder(dividingBy: 36)
+                let (lowQuotient, digit) = UInt64(36).dividingFullWidth((r, low))
+                digits[i] = alphabet.utf8Start[Int(digit)]
+                high = q
+                low = lowQuotient
+            }
+            return 16
+        }
+    }
+
+    private mutating func step() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A response sink of any type, as one concrete type (see `Dispatcher.handle`).
+struct AnySink: ResponseSink {
+    var base: any ResponseSink
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try base.write(bytes) }
+    mutating func flush() throws { try base.flush() }
+    // Every requirement must be forwarded: one left out would silently get the protocol's
+    // default (a no-op) instead of the worker's implementation.
+    mutating func willTakeLong() { base.willTakeLong() }
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { try base.sendFile(fd, range: range) }
 }

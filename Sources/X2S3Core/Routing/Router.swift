@@ -34,7 +34,7 @@ public enum Router {
             path = "/" + path.dropFirst(base.path.count)
         }
         if path == "/robots.txt" { routed.route = .robots; return routed }
-        if let asset = assetPaths[path] ?? staticAsset(path) { routed.route = .asset(name: asset); return routed }
+        if let asset = asset(path) ?? staticAsset(path) { routed.route = .asset(name: asset); return routed }
 
         let html = config.ui && prefersHTML(request.header("accept"))
         // Bucket and key: from the Host header for virtual buckets, else the first segment.
@@ -45,14 +45,9 @@ public enum Router {
             key = path.dropFirst()
             routed.virtualHost = true
         } else {
-            let rest = path.dropFirst()
-            if let slash = rest.firstIndex(of: "/") {
-                bucketName = String(rest[..<slash])
-                key = rest[rest.index(after: slash)...]
-            } else {
-                bucketName = String(rest)
-                key = ""
-            }
+            let split = splitBucket(path)
+            bucketName = String(split.bucket)
+            key = split.key ?? ""
         }
         if bucketName.isEmpty {
             routed.route = .listBuckets(html: html)
@@ -87,7 +82,7 @@ public enum Router {
                 : listRoute(request, target: target, bucket: bucketName, version: .v1)
             return routed
         }
-        if key.hasSuffix("/") {
+        if endsWithSlash(key) {
             // A folder URL: people get the folder page, S3 clients get GetObject("dir/") → 404.
             routed.varyAccept = true
             if html {
@@ -105,6 +100,42 @@ public enum Router {
         } catch {
             return .error(error)
         }
+    }
+
+    /// The path without its first Character, split at its first `/` Character into bucket and
+    /// key (nil without a `/`). Character semantics, as before (a `/` carrying a combining mark
+    /// separates nothing), but printable ASCII paths — all real ones — are split on bytes: there
+    /// every byte is a Character, and Character stepping cost ~800 instructions per request.
+    static func splitBucket(_ path: String) -> (bucket: Substring, key: Substring?) {
+        var copy = path
+        let bytes: (count: Int, slash: Int?)? = copy.withUTF8 { b in
+            // CR is the one ASCII byte that can join the next (CR LF) into one Character.
+            guard !b.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }) else { return nil }
+            return (b.count, b.dropFirst().firstIndex(of: UInt8(ascii: "/")))
+        }
+        guard let bytes else {
+            let rest = path.dropFirst()
+            guard let slash = rest.firstIndex(of: "/") else { return (rest, nil) }
+            return (rest[..<slash], rest[rest.index(after: slash)...])
+        }
+        let utf8 = path.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: min(1, bytes.count))
+        guard let slash = bytes.slash.map({ utf8.index(utf8.startIndex, offsetBy: $0) }) else { return (path[start...], nil) }
+        return (path[start..<slash], path[utf8.index(after: slash)...])
+    }
+
+    /// `key.hasSuffix("/")` (Characters), decided by the last two bytes when the one before the
+    /// `/` is ASCII: only a (non-ASCII) Prepend scalar could join a `/` into a larger Character.
+    static func endsWithSlash(_ key: Substring) -> Bool {
+        guard key.utf8.last == UInt8(ascii: "/") else { return false }
+        if let before = key.utf8.dropLast().last, before >= 0x80 { return key.hasSuffix("/") }
+        return true
+    }
+
+    /// `assetPaths[path]`, without hashing every request's path for a one-entry table.
+    private static func asset(_ path: String) -> String? {
+        let length = path.utf8.count
+        return assetPaths.first { $0.key.utf8.count == length && $0.key == path }?.value
     }
 
     private static func staticAsset(_ path: String) -> String? {
@@ -134,11 +165,16 @@ public enum Router {
         return h < x
     }
 
-    /// Byte offset of the first occurrence of `needle`, without Foundation.
+    /// Byte offset of the first occurrence of `needle`, without Foundation (nor copies of
+    /// either string: this runs on every GET with an Accept header).
     static func offset(of needle: String, in haystack: String) -> Int? {
-        let h = Array(haystack.utf8), n = Array(needle.utf8)
-        guard n.count <= h.count else { return nil }
-        for i in 0...(h.count - n.count) where h[i] == n[0] && Array(h[i..<(i + n.count)]) == n { return i }
-        return nil
+        var haystack = haystack, needle = needle
+        return haystack.withUTF8 { h in
+            needle.withUTF8 { n -> Int? in
+                guard let first = n.first, n.count <= h.count else { return n.isEmpty ? 0 : nil }
+                for i in 0...(h.count - n.count) where h[i] == first && h[i..<(i + n.count)].elementsEqual(n) { return i }
+                return nil
+            }
+        }
     }
 }
