@@ -44,6 +44,13 @@ public final class FileDescriptor {
         return FileStat(st)
     }
 
+    /// Whether this process could open `name` in this directory for reading, judged with its
+    /// effective ids and every ACL the file system applies, without opening it (a final
+    /// symlink is not followed). Wraps `faccessat(2)` with `R_OK` and `AT_EACCESS`.
+    public func isReadable(at name: String) -> Bool {
+        faccessat(fd, name, R_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at EOF). Wraps `pread(2)`.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int {
         try valueOrErrno { pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct FileListerTests {
     func lister(_ tree: TempTree, bucket: String = "bucket", cache: SortedNameCache = SortedNameCache()) -> FileLister {
-        FileLister(root: tree.root(), bucket: bucket, cache: cache) { _, st in "\"\(st.size)-\(st.mtimeSeconds)\"" }
+        FileLister(root: tree.root(), bucket: bucket, cache: cache) { st, _ in "\"\(st.size)-\(st.mtimeSeconds)\"" }
     }
 
     func query(_ version: ListQuery.Version = .v2, prefix: String = "", delimiter: String? = nil, maxKeys: Int = 1000) -> ListQuery {

@@ -30,8 +30,8 @@ struct ListingBenchmark {
 
     func measure(_ name: String, _ tree: TempTree, prefix: String) throws {
         let cache = SortedNameCache()
-        let lister = FileLister(root: tree.root(), bucket: "bench", cache: cache) { fd, st in
-            ETagPolicy(calculate: false).etag(for: fd, stat: st)
+        let lister = FileLister(root: tree.root(), bucket: "bench", cache: cache) { st, open in
+            ETagPolicy(calculate: false).etag(stat: st, open: open)
         }
         var q = ListQuery(version: .v2)
         q.maxKeys = 1000

@@ -6,9 +6,12 @@ import Posix
 struct ETagPolicy: Sendable {
     let calculate: Bool
 
-    func etag(for fd: FileDescriptor, stat: FileStat) -> String {
-        let mtime = Timestamp(seconds: stat.mtimeSeconds, nanoseconds: stat.mtimeNanoseconds)
-        guard calculate else { return ObjectHeaders.cheapETag(size: stat.size, mtime: mtime) }
-        return ContentETag.md5ETag(fd: fd, stat: stat) ?? ObjectHeaders.cheapETag(size: stat.size, mtime: mtime)
+    /// The ETag of a file whose content is reachable through `open`, called only for a content
+    /// ETag (a listing stats thousands of files and opens none of them by default).
+    func etag(stat: FileStat, open: () -> FileDescriptor?) -> String {
+        if calculate, let fd = open(), let md5 = ContentETag.md5ETag(fd: fd, stat: stat) { return md5 }
+        return ObjectHeaders.cheapETag(size: stat.size, mtime: Timestamp(seconds: stat.mtimeSeconds, nanoseconds: stat.mtimeNanoseconds))
     }
+
+    func etag(for fd: FileDescriptor, stat: FileStat) -> String { etag(stat: stat) { fd } }
 }

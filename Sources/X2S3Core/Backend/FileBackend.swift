@@ -40,7 +40,7 @@ public final class FileBackend: StorageBackend {
 
     public func list(_ query: ListQuery) throws(S3Error) -> ListPage {
         let etags = self.etags
-        let lister = FileLister(root: root, bucket: bucket, cache: listCache) { fd, stat in etags.etag(for: fd, stat: stat) }
+        let lister = FileLister(root: root, bucket: bucket, cache: listCache) { stat, open in etags.etag(stat: stat, open: open) }
         return try lister.list(query)
     }
 

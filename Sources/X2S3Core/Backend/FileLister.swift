@@ -16,15 +16,15 @@ import Posix
 struct FileLister {
     private let root: FileDescriptor
     private let bucket: String
-    private let etag: (FileDescriptor, FileStat) -> String?
+    private let etag: (FileStat, _ open: () -> FileDescriptor?) -> String?
     private let cache: SortedNameCache
 
     /// `bucket` is the name as the client addressed it (continuation tokens are bound to it,
-    /// case-insensitively). `etag` computes a listed file's ETag from its open descriptor and
-    /// stat. `cache` should live as long as the worker: it is what makes the last page of a
+    /// case-insensitively). `etag` computes a listed file's ETag from its stat, calling `open`
+    /// (the file opened beneath the root) only if it needs the content. `cache` should live as long as the worker: it is what makes the last page of a
     /// huge directory as cheap as the first.
     init(root: FileDescriptor, bucket: String, cache: SortedNameCache = SortedNameCache(),
-         etag: @escaping (FileDescriptor, FileStat) -> String?) {
+         etag: @escaping (FileStat, _ open: () -> FileDescriptor?) -> String?) {
         self.root = root
         self.bucket = bucket
         self.cache = cache
@@ -54,11 +54,12 @@ struct FileLister {
                 break
             }
             switch item {
-            case .object(let key, let fd, let stat):
+            case .object(let key, let stat):
+                let name = String(decoding: key, as: UTF8.self)
                 page.objects.append(ListedObject(
-                    key: String(decoding: key, as: UTF8.self), size: stat.size,
+                    key: name, size: stat.size,
                     lastModified: Timestamp(seconds: stat.mtimeSeconds, nanoseconds: stat.mtimeNanoseconds),
-                    etag: etag(fd, stat)))
+                    etag: etag(stat) { [root] in try? root.openBeneath(name) }))
                 last = key
             case .prefix(let cp):
                 page.commonPrefixes.append(String(decoding: cp, as: UTF8.self))
@@ -129,9 +130,9 @@ struct FileLister {
 /// The listing loop over a cursor: turns entries into items (objects and common prefixes) in
 /// S3 order, skipping what a listing skips.
 private struct Walk {
-    /// One listing result; an object comes with its open descriptor and stat for the ETag.
+    /// One listing result; an object comes with its stat for the size, date and ETag.
     enum Item {
-        case object([UInt8], FileDescriptor, FileStat)
+        case object([UInt8], FileStat)
         case prefix([UInt8])
     }
 
@@ -163,13 +164,13 @@ private struct Walk {
                 cursor.descend()
             case .file(let key):
                 guard key.starts(with: prefix) else { return nil }
-                guard let (fd, stat) = cursor.openCurrentFile() else { continue }
+                guard let stat = cursor.statCurrentFile() else { continue }
                 if let delimiter, let cp = FileLister.commonPrefix(of: key, prefixCount: prefix.count, delimiter: delimiter) {
                     cursor.seek(.pastPrefix(cp))
                     if isAtOrBeforePosition(cp) { continue }
                     return .prefix(cp)
                 }
-                return .object(key, fd, stat)
+                return .object(key, stat)
             }
         }
     }
