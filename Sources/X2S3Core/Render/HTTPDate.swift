@@ -65,19 +65,28 @@ public enum HTTPDate {
 
     /// ISO 8601 as S3 listings write it: `2026-11-25T10:00:00.000Z` (once per listed key).
     public static func iso8601(_ t: Int64) -> String {
+        String(unsafeUninitializedCapacity: 24) { writeISO8601(t, into: $0) }
+    }
+
+    /// The same, appended to a document being built as bytes.
+    static func appendISO8601(_ t: Int64, to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 24))
+        out.withUnsafeMutableBufferPointer { _ = writeISO8601(t, into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+
+    private static func writeISO8601(_ t: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let p = parts(t)
-        return String(unsafeUninitializedCapacity: 24) { buffer in
-            var b = FixedWidth(buffer)
-            b.digits(p.year, 4)
-            b.text("-")
-            b.digits(p.month, 2)
-            b.text("-")
-            b.digits(p.day, 2)
-            b.text("T")
-            b.time(p)
-            b.text(".000Z")
-            return b.count
-        }
+        var b = FixedWidth(buffer)
+        b.digits(p.year, 4)
+        b.text("-")
+        b.digits(p.month, 2)
+        b.text("-")
+        b.digits(p.day, 2)
+        b.text("T")
+        b.time(p)
+        b.text(".000Z")
+        return b.count
     }
 
     /// Writes a fixed-width date: `parts` clamps years to 1601–9999, so every field has a

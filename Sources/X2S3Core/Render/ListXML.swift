@@ -13,46 +13,83 @@
 /// characters XML 1.0 cannot carry are dropped, so the document is always well-formed).
 /// An empty delimiter is not echoed (AWS omits it; it groups nothing).
 public enum ListXML {
-    /// The document for one page. `bucket` is the name as the client addressed it.
-    public static func render(bucket: String, query: ListQuery, page: ListPage) -> String {
-        func value(_ s: String) -> String { query.encodeURL ? xmlEscape(URLEncoding.listValue(s)) : xmlEscape(s) }
-        func element(_ name: String, _ text: String) -> String { "<\(name)>\(text)</\(name)>" }
-
-        var s = S3XML.declaration + "<ListBucketResult xmlns=\"\(S3XML.namespace)\">"
-        s += element("Name", xmlEscape(bucket))
-        s += element("Prefix", value(query.prefix))
+    /// The document for one page, as UTF-8. `bucket` is the name as the client addressed it.
+    /// Built as bytes: a 1000-key page is ~200 KB, and String concatenation cost a quarter of
+    /// the page's time.
+    public static func render(bucket: String, query: ListQuery, page: ListPage) -> [UInt8] {
+        var x = Builder(encodeURL: query.encodeURL, capacity: 1024 + 220 * page.objects.count + 60 * page.commonPrefixes.count)
+        x.raw(S3XML.declaration)
+        x.raw("<ListBucketResult xmlns=\"")
+        x.raw(S3XML.namespace)
+        x.raw("\">")
+        x.element("Name", bucket)
+        x.element("Prefix", value: query.prefix)
         switch query.version {
         case .v2:
-            if let startAfter = query.startAfter { s += element("StartAfter", value(startAfter)) }
-            if let token = query.continuationToken { s += element("ContinuationToken", xmlEscape(token)) }
-            if let next = page.nextContinuationToken { s += element("NextContinuationToken", xmlEscape(next)) }
-            s += element("KeyCount", String(page.objects.count + page.commonPrefixes.count))
+            if let startAfter = query.startAfter { x.element("StartAfter", value: startAfter) }
+            if let token = query.continuationToken { x.element("ContinuationToken", token) }
+            if let next = page.nextContinuationToken { x.element("NextContinuationToken", next) }
+            x.element("KeyCount", String(page.objects.count + page.commonPrefixes.count))
         case .v1:
-            s += element("Marker", value(query.marker ?? ""))
-            if let next = page.nextMarker { s += element("NextMarker", value(next)) }
+            x.element("Marker", value: query.marker ?? "")
+            if let next = page.nextMarker { x.element("NextMarker", value: next) }
         }
-        s += element("MaxKeys", String(query.maxKeys))
-        if let delimiter = query.delimiter, !delimiter.isEmpty { s += element("Delimiter", value(delimiter)) }
-        if query.encodeURL { s += element("EncodingType", "url") }
-        s += element("IsTruncated", page.isTruncated ? "true" : "false")
+        x.element("MaxKeys", String(query.maxKeys))
+        if let delimiter = query.delimiter, !delimiter.isEmpty { x.element("Delimiter", value: delimiter) }
+        if query.encodeURL { x.element("EncodingType", "url") }
+        x.element("IsTruncated", page.isTruncated ? "true" : "false")
 
         let owner = query.version == .v1 || query.fetchOwner
         for object in page.objects {
-            s += "<Contents>"
-            s += element("Key", value(object.key))
-            s += element("LastModified", lastModified(object.lastModified))
-            if let etag = object.etag { s += element("ETag", xmlEscape(etag)) }
-            s += element("Size", String(object.size))
-            if owner { s += S3XML.ownerElement }
-            s += element("StorageClass", xmlEscape(object.storageClass))
-            s += "</Contents>"
+            x.raw("<Contents>")
+            x.element("Key", value: object.key)
+            x.raw("<LastModified>")
+            HTTPDate.appendISO8601(object.lastModified.seconds, to: &x.bytes)
+            x.raw("</LastModified>")
+            if let etag = object.etag { x.element("ETag", etag) }
+            x.element("Size", String(object.size))
+            if owner { x.raw(S3XML.ownerElement) }
+            x.element("StorageClass", object.storageClass)
+            x.raw("</Contents>")
         }
         for prefix in page.commonPrefixes {
-            s += "<CommonPrefixes>" + element("Prefix", value(prefix)) + "</CommonPrefixes>"
+            x.raw("<CommonPrefixes>")
+            x.element("Prefix", value: prefix)
+            x.raw("</CommonPrefixes>")
         }
-        return s + "</ListBucketResult>"
+        x.raw("</ListBucketResult>")
+        return x.bytes
     }
 
-    /// `2026-11-25T10:00:00.000Z`: whole seconds, as the original and S3's examples write it.
-    static func lastModified(_ t: Timestamp) -> String { HTTPDate.iso8601(t.seconds) }
+    private struct Builder {
+        var bytes: [UInt8] = []
+        let encodeURL: Bool
+
+        init(encodeURL: Bool, capacity: Int) {
+            self.encodeURL = encodeURL
+            bytes.reserveCapacity(capacity)
+        }
+
+        mutating func raw(_ s: StaticString) {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+
+        mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+        /// `<name>text</name>`, the text XML-escaped.
+        mutating func element(_ name: String, _ text: String) {
+            bytes.append(0x3C)
+            raw(name)
+            bytes.append(0x3E)
+            appendXMLEscaped(text, to: &bytes)
+            bytes.append(contentsOf: [0x3C, 0x2F])
+            raw(name)
+            bytes.append(0x3E)
+        }
+
+        /// An element whose text may hold a key: url-encoded first with `encoding-type=url`.
+        mutating func element(_ name: String, value: String) {
+            element(name, encodeURL ? URLEncoding.listValue(value) : value)
+        }
+    }
 }

@@ -7,9 +7,7 @@ public enum S3XML {
     public static let ownerID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
     public static let ownerName = "x2s3"
 
-    static var ownerElement: String {
-        "<Owner><ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Owner>"
-    }
+    static let ownerElement = "<Owner><ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Owner>"
 
     /// The `Error` document. `resource` is the request path; bucket/key are added for the
     /// codes whose AWS documents carry them.
@@ -67,21 +65,39 @@ public func xmlEscape(_ s: String) -> String {
         break
     }
     if !needs { return s }
-    var out = ""
+    var out: [UInt8] = []
     out.reserveCapacity(s.utf8.count + 16)
-    for u in s.unicodeScalars {
-        switch u {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        case "\t", "\n": out.unicodeScalars.append(u)
-        case "\r": out += "&#13;"
-        default:
-            if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF { continue }
-            out.unicodeScalars.append(u)
+    appendXMLEscaped(s, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Appends `s` escaped as `xmlEscape` does, as UTF-8, copying runs of plain bytes at once: a
+/// listing page escapes every key and ETag (each ETag holds quotes), thousands per page.
+func appendXMLEscaped(_ s: String, to out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { u in
+        var run = 0, i = 0
+        while i < u.count {
+            let replacement: StaticString
+            var width = 1
+            switch u[i] {
+            case 0x26: replacement = "&amp;"
+            case 0x3C: replacement = "&lt;"
+            case 0x3E: replacement = "&gt;"
+            case 0x22: replacement = "&quot;"
+            case 0x27: replacement = "&apos;"
+            case 0x0D: replacement = "&#13;"
+            case 0x09, 0x0A: i += 1; continue
+            case 0..<0x20: replacement = ""
+            // U+FFFE and U+FFFF (0xEF is only ever a lead byte in valid UTF-8).
+            case 0xEF where i + 2 < u.count && u[i + 1] == 0xBF && u[i + 2] >= 0xBE: replacement = ""; width = 3
+            default: i += 1; continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+            out.append(contentsOf: UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount))
+            i += width
+            run = i
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
     }
-    return out
 }

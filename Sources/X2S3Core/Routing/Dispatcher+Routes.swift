@@ -29,7 +29,7 @@ extension Dispatcher {
             return try listBuckets(html: html, request: request, routed: routed)
         case .listObjects(let target, let bucket, let query):
             let page = try backend(for: target).list(query)
-            return Response(status: 200, contentType: "application/xml", body: Array(ListXML.render(bucket: bucket, query: query, page: page).utf8))
+            return Response(status: 200, contentType: "application/xml", body: ListXML.render(bucket: bucket, query: query, page: page))
         case .browse(let target, let bucket, let prefix):
             return try browse(target: target, bucket: bucket, prefix: prefix, request: request, routed: routed)
         case .acl(let target):
