@@ -190,13 +190,41 @@ public struct FastCGIRequest: ~Copyable {
     }
 
     /// Ends the request: flushes the output and sends FCGI_END_REQUEST. The connection stays
-    /// open when nginx asked to keep it (`fastcgi_keep_conn on`) and nothing failed; nginx then
-    /// sends another request on it or closes it. Call it as soon as the response is written, so
-    /// nginx need not wait for the next accept. Wraps `FCGX_Finish_r`.
+    /// open when nginx asked to keep it (`fastcgi_keep_conn on`), nothing failed and the
+    /// request's input was read to its end; nginx then sends another request on it or closes
+    /// it. Call it as soon as the response is written, so nginx need not wait for the next
+    /// accept. Wraps `FCGX_Finish_r`.
     public mutating func finish() {
         guard let current else { return }
+        let drained = Self.drainInput(current)
         FCGX_Finish_r(current)
+        if !drained { closeConnection(current) }
         self.current = nil
+    }
+
+    /// Most request body bytes read (and discarded) so that a connection can be kept; nginx
+    /// forwards at most `client_max_body_size` (16k in the shipped templates).
+    static let maxDrainedInput = 1 << 20
+
+    /// Reads the rest of the request's FCGI_STDIN, up to its end record. x2s3 never reads a
+    /// body, and libfcgi does not skip one: on a kept connection whatever is left unread is
+    /// parsed as the next request's records, so a client's body could smuggle a request of its
+    /// choosing or a record length that holds the worker reading forever (libfcgi's first read
+    /// takes 8 KiB; a body's tail past it stays in the socket). Without a body the end record
+    /// is normally in libfcgi's buffer already: no syscall. False when the input did not end
+    /// cleanly within `maxDrainedInput` bytes: the connection must then not be kept.
+    /// Wraps `FCGX_GetStr`, `FCGX_HasSeenEOF`, `FCGX_GetError`.
+    private static func drainInput(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
+        guard let input = request.pointee.in else { return true }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { scratch in
+            var total = 0
+            while total <= maxDrainedInput {
+                let n = FCGX_GetStr(scratch.baseAddress, Int32(scratch.count), input)
+                if n <= 0 { break }
+                total += Int(n)
+            }
+            return total <= maxDrainedInput && FCGX_HasSeenEOF(input) != 0 && FCGX_GetError(input) == 0
+        }
     }
 }
 

@@ -179,13 +179,20 @@ class FastCGIClient:
             return bytes([len(b)]) if len(b) < 128 else struct.pack(">I", len(b) | 0x80000000)
         return length(n) + length(v) + n + v
 
-    def send(self, params: dict[str, str], keep: bool = False) -> None:
+    @classmethod
+    def request(cls, params: dict[str, str], keep: bool = False, stdin: bytes = b"") -> bytes:
+        """The bytes of one request: BEGIN_REQUEST (responder), PARAMS, then `stdin` as one
+        STDIN record (at most 65535 bytes) and the empty STDIN record that ends it."""
+        body = b"".join(cls._pair(k, v) for k, v in params.items())
+        return (cls._record(1, struct.pack(">HB5x", 1, 1 if keep else 0))  # role 1: responder
+                + cls._record(4, body) + cls._record(4, b"")
+                + (cls._record(5, stdin) if stdin else b"") + cls._record(5, b""))
+
+    def send(self, params: dict[str, str], keep: bool = False, stdin: bytes = b"") -> None:
         """Sends one request; `keep` sets FCGI_KEEP_CONN (as nginx's fastcgi_keep_conn does), so
         the connection stays open for the next request."""
-        body = b"".join(self._pair(k, v) for k, v in params.items())
         self.ended = False
-        self.sock.sendall(self._record(1, struct.pack(">HB5x", 1, 1 if keep else 0))  # role 1: responder
-                          + self._record(4, body) + self._record(4, b"") + self._record(5, b""))
+        self.sock.sendall(self.request(params, keep, stdin))
 
     def get(self, key: str, keep: bool = True) -> tuple[bytes, bytes]:
         """A GET of /key on this connection; returns (head, body) after END_REQUEST."""

@@ -12,6 +12,7 @@ into a failure; nothing asserts a speed.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -143,6 +144,35 @@ def test_sigterm_closes_idle_kept_connections(pool):
         kept.close()
 
 
+@pytest.mark.parametrize("forged", ["request", "record_length"])
+def test_a_request_body_is_never_read_as_the_next_request(pool, forged):
+    """x2s3 reads no request body, but whatever a request leaves unread on a kept connection is
+    parsed as the next request on it: a client's body (nginx forwards up to 16 KiB) could carry
+    forged FastCGI records, a whole request of its choosing or a header whose length holds the
+    worker reading forever. libfcgi's first read takes 8192 bytes, so the forgery starts there."""
+    _, port = pool
+    params = {"REQUEST_METHOD": "PUT", "REQUEST_URI": "/data/upload", "HTTP_HOST": "localhost",
+              "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_LENGTH": "12288"}
+    body_starts = len(FastCGIClient.request(params, keep=True)) - 8 + 8  # minus the end record, plus the STDIN header
+    if forged == "request":
+        forgery = FastCGIClient.request({"REQUEST_METHOD": "GET", "REQUEST_URI": "/data/forged-marker",
+                                         "HTTP_HOST": "localhost", "SERVER_PROTOCOL": "HTTP/1.1"}, keep=True)
+    else:  # a STDIN header for another request id announcing 65528 bytes that never come
+        forgery = struct.pack(">BBHHBx", 1, 5, 2, 0xFFF8, 0)
+    body = b"x" * (8192 - body_starts) + forgery
+    body += b"y" * (12288 - len(body))
+    c = client(port)
+    try:
+        c.send(params, keep=True, stdin=body)
+        head, _, _ = c.read_stdout().partition(b"\r\n\r\n")
+        assert head.startswith(b"Status: 405"), head[:200]
+        # The next request on the same connection gets its own answer, and only that.
+        assert_small(*c.get("/data/small.bin"))
+        assert_small(*c.get("/data/small.bin"))
+    finally:
+        c.close()
+
+
 def test_small_requests_do_not_queue_behind_a_slow_download_through_nginx(tree, tmp_path):
     """nginx with its default upstream keepalive, 2 workers: one worker is held by a client
     that stops reading a 64 MiB download (more than nginx's buffers and both sockets' can
@@ -175,3 +205,4 @@ def test_small_requests_do_not_queue_behind_a_slow_download_through_nginx(tree, 
             rest += chunk
         slow.close()
         assert bytes(rest).partition(b"\r\n\r\n")[2] == files["huge.bin"]
+
