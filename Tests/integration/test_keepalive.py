@@ -206,3 +206,31 @@ def test_small_requests_do_not_queue_behind_a_slow_download_through_nginx(tree, 
         slow.close()
         assert bytes(rest).partition(b"\r\n\r\n")[2] == files["huge.bin"]
 
+
+def test_writes_racing_closed_kept_connections_still_get_405_through_nginx(tree, tmp_path):
+    """Workers close their idle kept connections before every large body; a POST nginx was just
+    sending down one is retried on a fresh connection (fastcgi_next_upstream non_idempotent),
+    so it is answered 405 MethodNotAllowed like any other write, never 502."""
+    data, _ = tree
+    with private_server(tmp_path, file_target("data", data), workers=2, warm=["/data/small.bin"]) as srv:
+        base = srv.base_url.rstrip("/")
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def large(_: int) -> None:
+            with requests.Session() as s:
+                for _ in range(20):
+                    s.get(base + "/data/big.bin", timeout=30).content
+
+        def writes(_: int) -> None:
+            with requests.Session() as s:
+                for i in range(150):
+                    r = s.post(base + f"/data/new-{i}", data=b"z" * 100, timeout=30)
+                    with lock:
+                        statuses.append(r.status_code)
+                    assert r.status_code != 405 or b"<Code>MethodNotAllowed</Code>" in r.content
+
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(lambda n: large(n) if n < 2 else writes(n), range(8)))
+        assert len(statuses) == 6 * 150
+        assert set(statuses) == {405}, sorted(set(statuses))
