@@ -109,6 +109,10 @@ public struct FastCGIRequest: ~Copyable {
                 if code == EINTR { return false }
                 throw .system(call: "ppoll", errno: code, context: "on fd \(listenFD)")
             }
+            // ppoll reports ready descriptors ahead of a pending signal (it is delivered only
+            // when nothing is ready), so under steady load a signal that came while a response
+            // was written would wait for a quiet moment that may never come.
+            if shutdownPending() { return false }
             let start = rotor % waiting.count
             rotor &+= 1
             guard let ready = (0..<waiting.count).lazy.map({ (start + $0) % waiting.count })
@@ -128,6 +132,14 @@ public struct FastCGIRequest: ~Copyable {
             }
             throw .library(call: "FCGX_Accept_r", code: result)
         }
+    }
+
+    /// Whether a shutdown signal arrived (and is held blocked) since the last wait.
+    /// Wraps `sigpending(2)`.
+    private func shutdownPending() -> Bool {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return false }
+        return WorkerSignals.shutdownSignals.contains { sigismember(&pending, $0) == 1 }
     }
 
     /// A slot without a connection, for accepting a new one: a free slot, a new one, or (at

@@ -11,6 +11,9 @@ into a failure; nothing asserts a speed.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import struct
 import threading
@@ -19,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from conftest import children_of
 from faults import BIN, MIB, FastCGIClient, bare_pool, file_target, pattern_bytes, private_server
 
 MAX_KEPT = 128  # FastCGIRequest.maxKeptConnections
@@ -142,6 +146,42 @@ def test_sigterm_closes_idle_kept_connections(pool):
         assert kept.closed_by_peer(5), "a kept connection outlived its worker"
     finally:
         kept.close()
+
+
+def test_a_stopped_worker_finishes_its_request_and_takes_no_other(pool, tree, tmp_path):
+    """SIGTERM reaches a worker busy writing a response: that response completes, and requests
+    already waiting for it (readable kept or new connections) are left to its replacement. The
+    signal stays blocked while a response is written, and ppoll reports ready connections
+    rather than a pending signal, so without a check a worker under steady load kept serving
+    until the pool's SIGKILL cut a response."""
+    proc, port = pool
+    _, files = tree
+    (worker,) = children_of(proc.pid)
+    busy, queued = client(port), [client(port) for _ in range(2)]
+    try:
+        busy.send({"REQUEST_METHOD": "GET", "REQUEST_URI": "/data/huge.bin", "HTTP_HOST": "localhost",
+                   "SERVER_PROTOCOL": "HTTP/1.1"}, keep=True)
+        first = busy.read_stdout(limit=1)  # in flight; not read further until the signal is sent
+        assert first.startswith(b"Status: 200")
+        for c in queued:
+            c.send({"REQUEST_METHOD": "GET", "REQUEST_URI": "/data/small.bin", "HTTP_HOST": "localhost",
+                    "SERVER_PROTOCOL": "HTTP/1.1"}, keep=True)
+        os.kill(worker, signal.SIGTERM)
+        _, _, body = (first + busy.read_stdout()).partition(b"\r\n\r\n")
+        assert busy.ended and body == files["huge.bin"]
+        ids = []
+        for c in queued:
+            head, _, body = c.read_stdout().partition(b"\r\n\r\n")
+            assert_small(head, body)
+            ids.append(re.search(rb"x-amz-request-id: (\w+)", head).group(1).decode())
+    finally:
+        busy.close()
+        for c in queued:
+            c.close()
+    log = (tmp_path / "pool.log").read_text()
+    for rid in ids:
+        line = next(l for l in log.splitlines() if f"request.id={rid}" in l)
+        assert f"pid={worker} " not in line, f"the stopped worker took a new request: {line}"
 
 
 @pytest.mark.parametrize("forged", ["request", "record_length"])
