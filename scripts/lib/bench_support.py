@@ -54,10 +54,11 @@ def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
-def wrk_run(port: int, path: str, seconds: float, connections: int, threads: int) -> dict:
-    """One wrk run; returns requests, bytes, seconds, errors (non-2xx/3xx included), p50_ms."""
+def wrk_run(port: int, path: str, seconds: float, connections: int, threads: int, lua: str = "") -> dict:
+    """One wrk run; returns requests, bytes, seconds, errors (non-2xx/3xx included), p50_ms.
+    `lua` is more of wrk's script (e.g. a `request` function)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_LUA)
+        f.write(lua + WRK_LUA)
         script = f.name
     try:
         out = subprocess.run(
@@ -121,12 +122,14 @@ def make_data(out: Path, n_files: int, log) -> dict[str, Path]:
 
 
 class Serve:
-    """scripts/serve on a free port with its own run directory; `server_conf` goes to server.d/."""
+    """scripts/serve on a free port with its own run directory; `server_conf` goes to server.d/,
+    `http_conf` to http.d/."""
 
-    def __init__(self, repo: Path, run_dir: Path, config: Path, workers: int, env: dict[str, str], server_conf: str):
+    def __init__(self, repo: Path, run_dir: Path, config: Path, workers: int, env: dict[str, str], server_conf: str,
+                 http_conf: str = ""):
         self.repo, self.run_dir, self.config, self.workers = repo, run_dir, config, workers
         self.env = dict(os.environ, X2S3_RUN_DIR=str(run_dir), **env)
-        self.server_conf = server_conf
+        self.server_conf, self.http_conf = server_conf, http_conf
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -134,6 +137,8 @@ class Serve:
         (self.run_dir / "server.d").mkdir(parents=True, exist_ok=True)
         conf = self.run_dir / "server.d" / "bench.conf"
         conf.write_text(self.server_conf or "# (nothing)\n")
+        (self.run_dir / "http.d").mkdir(exist_ok=True)
+        (self.run_dir / "http.d" / "bench.conf").write_text(self.http_conf or "# (nothing)\n")
         self.log = open(self.run_dir / "serve.log", "wb")
         self.proc = subprocess.Popen(
             [str(self.repo / "scripts" / "serve"), "--config", str(self.config), "--port", str(self.port),

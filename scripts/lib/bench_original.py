@@ -1,0 +1,87 @@
+"""The Python original for scripts/bench (decisions.md §5: beaten ≥ 6× on small GETs, ≥ 5× on
+listing pages, run side by side on the same box).
+
+PyPI's x2s3 0.8.0 is installed once into its own venv under bench-output/ (never into the
+interpreter the tests use) and served by uvicorn with uvloop and httptools, its fastest setup,
+with as many workers as x2s3 gets and no nginx in front (one hop fewer than x2s3 has: the
+comparison favours the original). Its wheel lacks two things its app needs at import: jinja2
+(undeclared) and the `static/` and `templates/` directories it mounts from the working
+directory; empty ones serve the S3 API, which is all the bench asks of it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# The versions measured in docs/bench.md; jinja2 and pyyaml are imported by the app but not
+# declared by its wheel.
+PACKAGES = ["x2s3==0.8.0", "fastapi==0.165.0", "starlette==1.10.0", "pydantic==2.14.4",
+            "uvicorn[standard]==0.55.0", "jinja2", "pyyaml"]
+
+
+class Original:
+    """The original x2s3 serving `targets` (bucket name -> directory) on a free loopback port."""
+
+    def __init__(self, out: Path, targets: dict[str, Path], workers: int, port: int):
+        self.venv = out / "original-venv"
+        self.run_dir = out / "run-original"
+        self.targets, self.workers, self.port = targets, workers, port
+        self.proc: subprocess.Popen | None = None
+
+    def install(self, log) -> str | None:
+        """Creates the venv once; returns None when ready, else why it could not be."""
+        stamp = self.venv / ".installed"
+        if stamp.exists() and stamp.read_text() == " ".join(PACKAGES):
+            return None
+        log("installing the Python original (PyPI x2s3 0.8.0) into bench-output/original-venv ...")
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(self.venv)], check=True,
+                           capture_output=True, text=True)
+            subprocess.run([str(self.venv / "bin" / "pip"), "install", "-q", *PACKAGES], check=True,
+                           capture_output=True, text=True, timeout=600)
+        except subprocess.CalledProcessError as e:
+            return f"pip failed: {(e.stderr or e.stdout or '').strip().splitlines()[-1:]}"
+        except subprocess.TimeoutExpired:
+            return "pip timed out"
+        stamp.write_text(" ".join(PACKAGES))
+        return None
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for d in ("static", "templates"):
+            (self.run_dir / d).mkdir(exist_ok=True)
+        # Its settings file is ./config.yaml (no flag); the same format x2s3 reads.
+        (self.run_dir / "config.yaml").write_text(
+            "log_level: WARNING\ntargets:\n" + "".join(
+                f"  - name: {name}\n    client: file\n    options:\n      path: '{path}'\n"
+                for name, path in self.targets.items()))
+        self.log = open(self.run_dir / "uvicorn.log", "wb")
+        self.proc = subprocess.Popen(
+            [str(self.venv / "bin" / "uvicorn"), "x2s3.app:app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers), "--no-access-log", "--log-level", "warning"],
+            cwd=self.run_dir, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited {self.proc.returncode}; see {self.run_dir / 'uvicorn.log'}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the original did not come up within 60 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
