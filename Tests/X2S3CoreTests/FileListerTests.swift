@@ -221,6 +221,18 @@ import Testing
         #expect(try lister(t).list(query(delimiter: "/")).items == [.prefix("open/"), .key("z")])
     }
 
+    /// Readability comes from the mode bits only when they grant it; otherwise the kernel is
+    /// asked, and root (CAP_DAC_OVERRIDE) reads what no bit allows.
+    @Test(.enabled(if: getuid() == 0, "needs root's capabilities"))
+    func filesNoModeBitAllowsAreListedForAProcessThatCanReadThem() throws {
+        let t = TempTree()
+        t.file("none").file("group-only").file("plain")
+        t.chmod("none", 0o000)
+        t.chmod("group-only", 0o040)
+        t.chown("group-only", 4242, 4242)
+        #expect(keys(try lister(t).list(query())) == ["group-only", "none", "plain"])
+    }
+
     @Test(arguments: ["../", "..", "./", "/", "/etc/", "a//", "a/../", "a/./b", "\u{0}"])
     func prefixesNoKeyCouldStartWithFindNothing(prefix: String) throws {
         let t = TempTree()

@@ -100,6 +100,11 @@ final class TempTree {
         _ = TempTree.withCPath(full(Array(rel.utf8))) { Glibc.chmod($0, mode) }
     }
 
+    /// chown of `rel` (root only).
+    func chown(_ rel: String, _ owner: uid_t, _ group: gid_t) {
+        _ = TempTree.withCPath(full(Array(rel.utf8))) { Glibc.chown($0, owner, group) }
+    }
+
     /// The tree's root as a bucket root descriptor.
     func root() -> FileDescriptor { try! FileDescriptor.openDirectory(path) }
 

@@ -202,14 +202,14 @@ final class DirectoryCursor {
 
     /// A listable file's metadata: a regular file this process can read. A plain entry is
     /// looked at in its own directory (already opened beneath the root) without following it,
-    /// so nothing outside can be reached and no descriptor is opened: two syscalls instead of
-    /// openat2 + fstat + close, the bulk of a listing page's cost. A link, or an entry that
+    /// so nothing outside can be reached and no descriptor is opened: one fstatat, usually,
+    /// instead of openat2 + fstat + close, the bulk of a listing page's cost. A link, or an entry that
     /// became one since the directory was read, resolves from the root as a GET would.
     private func statFile(_ name: some Collection<UInt8>, kind: ListEntryKind, in dir: FileDescriptor, path: [UInt8]) -> FileStat? {
         if kind == .file {
             let text = String(decoding: name, as: UTF8.self)
             guard let st = try? dir.stat(at: text, follow: false) else { return nil }
-            if st.kind == .regular { return dir.isReadable(at: text) ? st : nil }
+            if st.kind == .regular { return dir.isReadable(at: text, stat: st) ? st : nil }
             if st.kind != .symlink { return nil }
         } else if kind != .linkedFile {
             return nil
