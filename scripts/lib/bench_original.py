@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from procs import wait_port
 
 # The versions measured in docs/bench.md; jinja2 and pyyaml are imported by the app but not
 # declared by its wheel.
@@ -66,16 +66,10 @@ class Original:
              "--workers", str(self.workers), "--no-access-log", "--log-level", "warning"],
             cwd=self.run_dir, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited {self.proc.returncode}; see {self.run_dir / 'uvicorn.log'}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the original did not come up within 60 s")
+        try:
+            wait_port(self.port, self.proc, timeout=60)
+        except RuntimeError as e:
+            raise RuntimeError(f"the original did not come up ({e}); see {self.run_dir / 'uvicorn.log'}") from None
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
