@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/vfs.h>
 
 _Static_assert(sizeof(struct open_how) == 24, "open_how layout changed");
 
@@ -28,3 +29,13 @@ int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags) {
 }
 
 int cposix_resolve_beneath_flag(void) { return (int)RESOLVE_BENEATH; }
+
+int cposix_fs_type(int fd, int64_t *type) {
+    struct statfs fs;
+    int r;
+    do {
+        r = fstatfs(fd, &fs);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) *type = (int64_t)fs.f_type;
+    return r;
+}

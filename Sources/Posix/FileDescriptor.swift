@@ -45,17 +45,27 @@ public final class FileDescriptor {
     }
 
     /// Whether this process could open `name` in this directory, whose metadata is `stat`, for
-    /// reading, without opening it. When the permission bits of the process's class (owner,
-    /// group or other, by its effective ids) grant read, that is the answer, with no syscall: a
-    /// listing asks this of every key. Otherwise `faccessat(2)` (`R_OK`, `AT_EACCESS`, final
-    /// symlink not followed) decides, which counts root's capabilities and ACL entries that
-    /// grant more. What the bits cannot show is an ACL entry that denies what they grant:
-    /// such a file passes here and its open fails later.
-    public func isReadable(at name: String, stat: FileStat) -> Bool {
+    /// reading, without opening it. With `trustingModeBits` (the caller knows the file system
+    /// enforces exactly its mode bits: `modeBitsAreAuthoritative`) and bits that grant read to
+    /// the process's class, that is the answer, with no syscall: a listing asks this of every
+    /// key. Otherwise `faccessat(2)` (`R_OK`, `AT_EACCESS`, final symlink not followed)
+    /// decides, which counts root's capabilities, ACLs and the server's own rules. What the
+    /// bits cannot show even on a local file system is an ACL entry (or an LSM policy) that
+    /// denies what they grant: such a file passes here and its open fails later.
+    public func isReadable(at name: String, stat: FileStat, trustingModeBits: Bool) -> Bool {
         let ids = ProcessIdentity.effective
-        let shift: UInt32 = stat.owner == ids.user ? 6 : ids.groups.contains(stat.group) ? 3 : 0
-        if (stat.permissions >> shift) & 0o4 != 0 { return true }
+        if trustingModeBits && stat.modeGrantsRead(user: ids.user, groups: ids.groups) { return true }
         return faccessat(fd, name, R_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0
+    }
+
+    /// Whether this directory's file system is a local one that enforces the mode bits it
+    /// reports. Network and FUSE file systems (NFS, CIFS/SMB, Lustre, GPFS, BeeGFS, Ceph, …) may
+    /// report modes their server does not go by (a CIFS mount's fixed `file_mode`, NFSv4 ACLs),
+    /// so they are not in the list. Wraps `fstatfs(2)` (through CPosix).
+    public func modeBitsAreAuthoritative() -> Bool {
+        var type: Int64 = 0
+        guard cposix_fs_type(fd, &type) == 0 else { return false }
+        return FileStat.localFileSystems.contains(UInt64(truncatingIfNeeded: type))
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at EOF). Wraps `pread(2)`.
@@ -109,10 +119,10 @@ public struct FileStat: Sendable, Equatable {
     public var mtimeNanoseconds: Int64
     public var device: UInt64
     public var inode: UInt64
-    /// Permission bits, owner and group, for `FileDescriptor.isReadable(at:stat:)`.
-    var permissions: UInt32 = 0
-    var owner: UInt32 = 0
-    var group: UInt32 = 0
+    /// Permission bits (`0o777`), owner and group.
+    public var permissions: UInt32 = 0
+    public var owner: UInt32 = 0
+    public var group: UInt32 = 0
 
     init(_ st: Glibc.stat) {
         switch st.st_mode & S_IFMT {
@@ -131,14 +141,34 @@ public struct FileStat: Sendable, Equatable {
         group = UInt32(st.st_gid)
     }
 
-    public init(kind: Kind, size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: Int64 = 0, device: UInt64 = 0, inode: UInt64 = 0) {
+    public init(kind: Kind, size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: Int64 = 0, device: UInt64 = 0, inode: UInt64 = 0,
+                permissions: UInt32 = 0, owner: UInt32 = 0, group: UInt32 = 0) {
         self.kind = kind
         self.size = size
         self.mtimeSeconds = mtimeSeconds
         self.mtimeNanoseconds = mtimeNanoseconds
         self.device = device
         self.inode = inode
+        self.permissions = permissions
+        self.owner = owner
+        self.group = group
     }
+
+    /// Whether the permission bits of the class a process with these effective ids falls in
+    /// grant read: the owner's if it owns the file, else the group's if the file's group is one
+    /// of its groups, else everyone else's (the kernel's order; a class that denies is final).
+    public func modeGrantsRead(user: UInt32, groups: Set<UInt32>) -> Bool {
+        let shift: UInt32 = owner == user ? 6 : groups.contains(group) ? 3 : 0
+        return (permissions >> shift) & 0o4 != 0
+    }
+}
+
+extension FileStat {
+    /// `statfs.f_type` of local file systems (linux/magic.h): ext2/3/4, XFS, Btrfs, tmpfs,
+    /// overlayfs, ZFS, F2FS, ramfs.
+    static let localFileSystems: Set<UInt64> = [
+        0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0x2FC1_2FC1, 0xF2F5_2010, 0x8584_58F6,
+    ]
 }
 
 /// The process's effective user and groups, read once: a worker never changes them after it

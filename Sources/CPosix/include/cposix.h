@@ -13,6 +13,10 @@ int cposix_open_beneath(int dirfd, const char *path, int flags);
 // The same, but symlinks are refused anywhere in the path (RESOLVE_NO_SYMLINKS).
 int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags);
 
+// fstatfs(2)'s f_type (a file system's magic number, linux/magic.h) in *type; 0, or -1 with
+// errno. Swift's Glibc module does not export <sys/vfs.h>.
+int cposix_fs_type(int fd, int64_t *type);
+
 // Compile-time checks that the constants match the kernel ABI we were built against.
 int cposix_resolve_beneath_flag(void);
 #endif

@@ -54,6 +54,8 @@ final class DirectoryCursor {
     private var stack: [Frame] = []
     /// The entry the last `next()` returned: (frame index, entry index).
     private var current: (frame: Int, entry: Int)?
+    /// Per device met in this walk: whether its file system enforces exactly its mode bits.
+    private var modeBitsTrusted: [UInt64: Bool] = [:]
 
     /// A cursor over the directory `basePath` ("" for the root, else "a/b/"), positioned before
     /// its first entry; nil when that path does not name a directory a listing could reach
@@ -123,7 +125,7 @@ final class DirectoryCursor {
     func statCurrentFile() -> FileStat? {
         guard let (f, i) = current, f < stack.count else { return nil }
         let frame = stack[f]
-        return statFile(frame.dir.name(i), kind: frame.dir.kind(i), in: frame.fd, path: frame.path)
+        return statFile(frame.dir.name(i), kind: frame.dir.kind(i), in: frame.fd, device: frame.identity.device, path: frame.path)
     }
 
     /// Whether the directory the last `next()` returned holds at least one listable file,
@@ -201,15 +203,21 @@ final class DirectoryCursor {
     }
 
     /// A listable file's metadata: a regular file this process can read. A plain entry is
-    /// looked at in its own directory (already opened beneath the root) without following it,
-    /// so nothing outside can be reached and no descriptor is opened: one fstatat, usually,
-    /// instead of openat2 + fstat + close, the bulk of a listing page's cost. A link, or an entry that
-    /// became one since the directory was read, resolves from the root as a GET would.
-    private func statFile(_ name: some Collection<UInt8>, kind: ListEntryKind, in dir: FileDescriptor, path: [UInt8]) -> FileStat? {
+    /// looked at in its own directory (already opened beneath the root, on `device`) without
+    /// following it, so nothing outside can be reached and no descriptor is opened: one
+    /// fstatat on a local file system whose mode bits grant read, else fstatat + faccessat,
+    /// instead of openat2 + fstat + close, the bulk of a listing page's cost. A link, or an
+    /// entry that became one since the directory was read, resolves from the root as a GET would.
+    private func statFile(_ name: some Collection<UInt8>, kind: ListEntryKind, in dir: FileDescriptor, device: UInt64,
+                          path: [UInt8]) -> FileStat? {
         if kind == .file {
             let text = String(decoding: name, as: UTF8.self)
             guard let st = try? dir.stat(at: text, follow: false) else { return nil }
-            if st.kind == .regular { return dir.isReadable(at: text, stat: st) ? st : nil }
+            if st.kind == .regular {
+                // A file mounted over the entry lives on another file system: ask the kernel.
+                let trusted = st.device == device && trustsModeBits(of: dir, device: device)
+                return dir.isReadable(at: text, stat: st, trustingModeBits: trusted) ? st : nil
+            }
             if st.kind != .symlink { return nil }
         } else if kind != .linkedFile {
             return nil
@@ -217,6 +225,13 @@ final class DirectoryCursor {
         guard let fd = try? root.openBeneath(String(decoding: path + name, as: UTF8.self)),
               let st = try? fd.stat(), st.kind == .regular else { return nil }
         return st
+    }
+
+    private func trustsModeBits(of dir: FileDescriptor, device: UInt64) -> Bool {
+        if let known = modeBitsTrusted[device] { return known }
+        let trusted = dir.modeBitsAreAuthoritative()
+        modeBitsTrusted[device] = trusted
+        return trusted
     }
 
     // MARK: reading directories
@@ -268,7 +283,7 @@ final class DirectoryCursor {
             guard let kind = classify(entry, in: fd, path: path) else { return true }
             switch kind {
             case .file, .linkedFile:
-                found = statFile(entry.name, kind: kind, in: fd, path: path) != nil
+                found = statFile(entry.name, kind: kind, in: fd, device: chain.last?.device ?? 0, path: path) != nil
             case .directory, .linkedDirectory:
                 subdirectories.append((entry.name, kind))
             }
