@@ -208,6 +208,9 @@ public struct FastCGIRequest: ~Copyable {
     /// accept. Wraps `FCGX_Finish_r`.
     public mutating func finish() {
         guard let current else { return }
+        // Drained before FCGI_END_REQUEST goes out, never after: nginx sends the next request on
+        // a kept connection only once it has END_REQUEST, so nothing read here can belong to
+        // that request (libfcgi's input buffer, freed by FCGX_Finish_r, would swallow it).
         let drained = Self.drainInput(current)
         FCGX_Finish_r(current)
         if !drained { closeConnection(current) }
