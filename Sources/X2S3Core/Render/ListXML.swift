@@ -70,10 +70,6 @@ public enum ListXML {
             bytes.reserveCapacity(capacity)
         }
 
-        mutating func raw(_ s: StaticString) {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-        }
-
         mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
         /// `<name>text</name>`, the text XML-escaped.
