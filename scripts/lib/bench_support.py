@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from procs import free_port  # noqa: F401  (scripts/bench puts Tests/integration on the path)
+
 WRK_LUA = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -19,12 +21,6 @@ done = function(summary, latency, requests)
     e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50)))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children(pid: int) -> list[int]:
