@@ -21,8 +21,9 @@ struct FileLister {
 
     /// `bucket` is the name as the client addressed it (continuation tokens are bound to it,
     /// case-insensitively). `etag` computes a listed file's ETag from its stat, calling `open`
-    /// (the file opened beneath the root) only if it needs the content. `cache` should live as long as the worker: it is what makes the last page of a
-    /// huge directory as cheap as the first.
+    /// (the file opened beneath the root) only if it needs the content. `cache` should live as
+    /// long as the worker: it is what makes the last page of a huge directory as cheap as the
+    /// first.
     init(root: FileDescriptor, bucket: String, cache: SortedNameCache = SortedNameCache(),
          etag: @escaping (FileStat, _ open: () -> FileDescriptor?) -> String?) {
         self.root = root
