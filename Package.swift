@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        // The supervised pool's scoreboard and its pure grow/shrink/replace/shed policy.
+        .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
@@ -40,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "x2s3",
             dependencies: [
-                "X2S3Core", "FastCGI", "Posix",
+                "X2S3Core", "FastCGI", "Posix", "WorkerPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -51,5 +53,6 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
+        .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"], swiftSettings: strict),
     ]
 )

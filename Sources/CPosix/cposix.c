@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/vfs.h>
+#include <sys/prctl.h>
 
 _Static_assert(sizeof(struct open_how) == 24, "open_how layout changed");
 
@@ -39,3 +40,9 @@ int cposix_fs_type(int fd, int64_t *type) {
     if (r == 0) *type = (int64_t)fs.f_type;
     return r;
 }
+
+uint64_t cposix_atomic_load_u64(const uint64_t *cell) { return __atomic_load_n(cell, __ATOMIC_RELAXED); }
+
+void cposix_atomic_store_u64(uint64_t *cell, uint64_t value) { __atomic_store_n(cell, value, __ATOMIC_RELAXED); }
+
+int cposix_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }

@@ -205,15 +205,16 @@ public struct FastCGIRequest: ~Copyable {
     /// open when nginx asked to keep it (`fastcgi_keep_conn on`), nothing failed and the
     /// request's input was read to its end; nginx then sends another request on it or closes
     /// it. Call it as soon as the response is written, so nginx need not wait for the next
-    /// accept. Wraps `FCGX_Finish_r`.
-    public mutating func finish() {
+    /// accept. With `keepConnection: false` the connection is closed whatever nginx asked.
+    /// Wraps `FCGX_Finish_r`.
+    public mutating func finish(keepConnection: Bool = true) {
         guard let current else { return }
         // Drained before FCGI_END_REQUEST goes out, never after: nginx sends the next request on
         // a kept connection only once it has END_REQUEST, so nothing read here can belong to
         // that request (libfcgi's input buffer, freed by FCGX_Finish_r, would swallow it).
         let drained = Self.drainInput(current)
         FCGX_Finish_r(current)
-        if !drained { closeConnection(current) }
+        if !drained || !keepConnection { closeConnection(current) }
         self.current = nil
     }
 

@@ -1,13 +1,18 @@
 import FastCGI
+import WorkerPool
 import X2S3Core
 
 /// The worker's `ResponseSink`: the request's FastCGI stdout. A wrapper struct rather than a
 /// retroactive conformance of `FastCGIOutput`, so neither module has to know the other.
 struct FastCGISink: ResponseSink {
     var output: FastCGIOutput
+    /// The worker's scoreboard row, told of every chunk that goes out: the pool leader replaces
+    /// a worker whose row stops moving during a request.
+    var row: WorkerRow?
 
     /// Throws `SinkError.clientGone` when libfcgi reports the peer gone (the only way it fails).
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        row?.bump()
         do { try output.write(bytes) } catch { throw SinkError.clientGone }
     }
 
@@ -17,13 +22,30 @@ struct FastCGISink: ResponseSink {
     }
 
     /// Splices the file to the connection; false when this connection cannot (the caller copies).
+    /// Sent in pieces, so the scoreboard sees the response move while a slow reader drains it.
     mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
-        do {
-            return try output.sendFile(fd, offset: range.lowerBound, count: UInt64(range.count))
-        } catch .clientGone {
-            throw SinkError.clientGone
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            row?.bump()
+            let count = min(Self.spliceStep, range.upperBound - offset)
+            let sent: Bool
+            do {
+                sent = try output.sendFile(fd, offset: offset, count: count)
+            } catch .clientGone {
+                throw SinkError.clientGone
+            }
+            if !sent {
+                // Only the first piece can find splice unsupported; after it, bytes are out.
+                guard offset == range.lowerBound else { throw SinkError.clientGone }
+                return false
+            }
+            offset += count
         }
+        return true
     }
+
+    /// Bytes spliced between two progress marks.
+    static let spliceStep: UInt64 = 256 << 10
 
     /// Closes the worker's idle kept connections, so no request queues behind a slow one.
     mutating func willTakeLong() { output.releaseIdleConnections() }

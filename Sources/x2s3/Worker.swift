@@ -1,6 +1,7 @@
 import FastCGI
 import Glibc
 import Logging
+import WorkerPool
 import X2S3Core
 
 /// One worker process: accept, copy params, dispatch, finish, until a shutdown signal or a
@@ -8,23 +9,31 @@ import X2S3Core
 enum Worker {
     /// Runs the accept loop on `listenFD` and returns the process exit code: 0 after a shutdown
     /// signal (the in-flight request is always finished first), 1 when accepting fails.
-    static func run(listenFD: Int32, config: Config, logger: Logger) -> Int32 {
+    /// In a supervised pool, `row` is this worker's scoreboard row (nil under spawn-fcgi); a
+    /// `shedding` worker answers every request 503 SlowDown and keeps no connection, so nginx
+    /// sends nothing more its way once the pool has room again.
+    static func run(listenFD: Int32, config: Config, logger: Logger, row: WorkerRow? = nil, shedding: Bool = false) -> Int32 {
         var logger = logger
         logger[metadataKey: "pid"] = "\(getpid())"
+        if shedding { logger[metadataKey: "role"] = "shedding" }
         do {
             try WorkerSignals.install()
             var request = try FastCGIRequest(listenFD: listenFD)
             var dispatcher = Dispatcher(config: config, logger: logger)
+            dispatcher.shedding = shedding
             logger.debug("worker ready")
-            while try request.accept() {
+            while true {
+                row?.markIdle()
+                guard try request.accept() else { break }
+                row?.markBusy()
                 let params = request.params(only: .x2s3)
                 let complete = request.withOutput { output in
-                    var sink = FastCGISink(output: output)
+                    var sink = FastCGISink(output: output, row: row)
                     return dispatcher.handle(params: params, sink: &sink)
                 }
                 // A response cut after its head must reach the client as a cut, not as a
                 // finished request with a short body.
-                if complete { request.finish() } else { request.abandon() }
+                if complete { request.finish(keepConnection: !shedding) } else { request.abandon() }
             }
             logger.debug("worker stopping: shutdown requested")
             return 0

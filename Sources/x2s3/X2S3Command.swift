@@ -29,7 +29,7 @@ struct X2S3Command: ParsableCommand {
     @Option(help: "Listen on unix:PATH, tcp:HOST:PORT or tcp6:[ADDR]:PORT and run a worker pool.")
     var socket: String?
 
-    @Option(help: "Worker processes (default 2 with --socket; 1 on fd 0).")
+    @Option(help: "A fixed pool of N worker processes (default with --socket: the config's `pool:` bounds, which grow and shrink; 1 on fd 0).")
     var workers: Int?
 
     @Flag(help: "Load and validate the config, print a summary and exit.")
@@ -70,7 +70,7 @@ struct X2S3Command: ParsableCommand {
             guard workers == nil else { throw StartupError("--workers needs --socket or a listening socket on fd 0") }
             Worker.runCGI(environment: startup.environment, config: loaded, logger: logger)
         } else if let workers {
-            var pool = Pool(listenFD: 0, size: workers, startup: startup, config: loaded, logger: logger)
+            var pool = try Pool(listenFD: 0, fixedSize: workers, startup: startup, config: loaded, logger: logger)
             pool.run()
         } else {
             let status = Worker.run(listenFD: 0, config: loaded, logger: logger)
@@ -85,7 +85,13 @@ struct X2S3Command: ParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
-        var pool = Pool(listenFD: listener.fd, size: workers ?? 2, startup: startup, config: config, logger: logger)
+        var pool: Pool
+        do {
+            pool = try Pool(listenFD: listener.fd, fixedSize: workers, startup: startup, config: config, logger: logger)
+        } catch {
+            listener.close()
+            throw error
+        }
         pool.run()
         listener.close()
         logger.info("pool stopped")

@@ -25,7 +25,7 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
 class ServeInstance:
-    def __init__(self, top: Path, config_text: str, profile: str = "dev", workers: int = 2,
+    def __init__(self, top: Path, config_text: str, profile: str = "dev", workers: int | None = 2,
                  env: dict[str, str] | None = None):
         self.top = top
         self.profile = profile
@@ -53,9 +53,10 @@ class ServeInstance:
         env["X2S3_NGINX_PROFILE"] = self.profile
         env.update(self.extra_env)
         with open(self.log_path, "wb") as log:
+            # workers=None: the config's dynamic pool instead of a fixed one.
+            fixed = ["--workers", str(self.workers)] if self.workers is not None else []
             self.proc = subprocess.Popen(
-                [str(SERVE), "--config", str(self.config), "--port", str(self.port),
-                 "--workers", str(self.workers)],
+                [str(SERVE), "--config", str(self.config), "--port", str(self.port), *fixed],
                 cwd=self.top, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60

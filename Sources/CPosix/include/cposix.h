@@ -17,6 +17,15 @@ int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags);
 // errno. Swift's Glibc module does not export <sys/vfs.h>.
 int cposix_fs_type(int fd, int64_t *type);
 
+// Relaxed atomic access to a 64-bit cell in memory shared between processes (the worker pool's
+// scoreboard): each cell has one writer, and readers need only whole values, never torn ones.
+uint64_t cposix_atomic_load_u64(const uint64_t *cell);
+void cposix_atomic_store_u64(uint64_t *cell, uint64_t value);
+
+// prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` to this process when the thread
+// that forked it exits. 0, or -1 with errno. prctl(2) is variadic, which Swift cannot call.
+int cposix_set_parent_death_signal(int signal);
+
 // Compile-time checks that the constants match the kernel ABI we were built against.
 int cposix_resolve_beneath_flag(void);
 #endif

@@ -67,7 +67,7 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets"]
+                          "client_options", "targets", "pool"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
@@ -127,6 +127,7 @@ struct RawSettings {
             config.targets.removeAll { $0.name.lowercased() == local.name.lowercased() }
             config.targets.append(local)
         }
+        if let v = present("pool") { config.pool = try Self.pool(v) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)
         return config

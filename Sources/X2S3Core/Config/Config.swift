@@ -15,6 +15,8 @@ public struct Config: Sendable, Equatable {
     public var localName: String = "local"
     /// Bucket targets in config order (the `localPath` one, if any, last).
     public var targets: [Target] = []
+    /// Bounds of the supervised worker pool (`pool:`); not a key of the original.
+    public var pool = PoolSettings()
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

@@ -1,4 +1,5 @@
 public import Logging
+import Posix
 
 /// Runs one request end to end: parse → route → backend → one response on the sink.
 /// It never throws: failures before the head become S3 XML errors; after it, a cut stream.
@@ -8,6 +9,9 @@ public struct Dispatcher {
     /// Opened backends by lower-cased bucket name; a worker keeps them across requests.
     var backends: [String: any StorageBackend] = [:]
     var requestIDs = RequestIDGenerator()
+    /// Answer every request 503 SlowDown: this worker is the pool's overflow while every other
+    /// worker is busy.
+    public var shedding = false
 
     public init(config: Config, logger: Logger) {
         self.config = config
@@ -65,7 +69,10 @@ public struct Dispatcher {
         let request: S3Request
         var routed: RoutedRequest
         var response: Response
-        do {
+        do throws(S3Error) {
+            if shedding || waitedTooLong(params) {
+                throw .slowDown("Please reduce your request rate.")
+            }
             request = try S3Request.parse(params: params)
             routed = Router.route(request, config: config)
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
@@ -111,6 +118,19 @@ public struct Dispatcher {
             logger.info("request", metadata: meta, source: Self.logSource)
         }
         return !clientGone && streamError == nil
+    }
+
+    /// The param nginx sets to the time (`$msec`) it handed the request to the pool.
+    public static let queuedAtParam = "X2S3_QUEUED_AT"
+    /// Every param the dispatcher reads: a FastCGI worker copies only these.
+    public static let paramNames = S3Request.paramNames + [queuedAtParam]
+
+    /// Whether the request waited for a worker longer than the pool's `max_wait`: then its
+    /// client has long been better off retrying than waiting on (S3 clients back off on 503
+    /// SlowDown), and answering it at once drains the queue behind it.
+    func waitedTooLong(_ params: [String: String]) -> Bool {
+        guard let text = params[Self.queuedAtParam], let queued = Double(text) else { return false }
+        return WallClock.nowMilliseconds() - Int64(queued * 1000) > Int64(config.pool.maxWait * 1000)
     }
 
     /// Bodies above this size take long enough to be worth freeing the sink's other resources.
