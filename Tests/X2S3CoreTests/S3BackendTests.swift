@@ -47,6 +47,9 @@ enum TempFiles {
         (404, "NoSuchBucket", nil, .badGateway("The upstream bucket of this target does not exist.")),
         (404, nil, nil, .badGateway("The upstream storage answered 404 for a listing.")),
         (412, "PreconditionFailed", "k", .preconditionFailed(condition: "If-Match")),
+        (304, nil, "k", .badGateway("The upstream storage answered 304 to an unconditional request.")),
+        (404, "Teapot", "k", .upstream(status: 404, code: "Teapot", message: "m")),  // an unknown code is not a miss
+        (400, nil, nil, .upstream(status: 400, code: "UpstreamError", message: "Unknown error")),
         (503, "SlowDown", "k", .slowDown("m")),
         (400, "InvalidArgument", nil, .upstream(status: 400, code: "InvalidArgument", message: "m")),
         (500, nil, "k", .upstream(status: 500, code: "InternalError", message: "Unknown error")),

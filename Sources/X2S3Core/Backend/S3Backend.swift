@@ -155,28 +155,29 @@ final class S3Backend: StorageBackend {
 
     // MARK: Pure helpers
 
-    /// The error table: upstream status and S3 code → what the client sees. `key` is the
-    /// client-visible key (nil for listings). A HEAD error has no body, so its bare status
-    /// decides. Upstream 403s of any kind become AccessDenied; a missing upstream bucket is
-    /// the gateway's misconfiguration, reported without naming it.
+    /// Upstream status and S3 code → what the client sees. `key` is the client-visible key
+    /// (nil for listings). A HEAD error has no body, so its bare status decides. Upstream 403s
+    /// of any kind become AccessDenied; a missing upstream bucket is the gateway's
+    /// misconfiguration, reported without naming it. x2s3 never sends conditionals upstream,
+    /// so a 304 is the upstream's fault, not the client's answer.
     static func mapError(status: Int, code: String?, message: String?, key: String?) -> S3Error {
         switch (status, code) {
-        case (_, "NoSuchBucket"):
+        case (_, S3Error.Code.noSuchBucket.rawValue?):
             return .badGateway("The upstream bucket of this target does not exist.")
-        case (_, "NoSuchKey"), (404, nil):
+        case (_, S3Error.Code.noSuchKey.rawValue?), (404, nil):
             if let key { return .noSuchKey(key: key) }
             return .badGateway("The upstream storage answered 404 for a listing.")
-        case (403, _), (_, "AccessDenied"):
+        case (403, _), (_, S3Error.Code.accessDenied.rawValue?):
             return .accessDenied
         case (304, _):
-            return .notModified
+            return .badGateway("The upstream storage answered 304 to an unconditional request.")
         case (412, _):
             return .preconditionFailed(condition: "If-Match")
-        case (503, "SlowDown"):
+        case (503, S3Error.Code.slowDown.rawValue?):
             return .slowDown(message ?? "Please reduce your request rate.")
         default:
-            let fallback = status >= 500 ? "InternalError" : "UpstreamError"
-            return .upstream(status: status, code: code ?? fallback, message: message ?? "Unknown error")
+            let fallback: S3Error.Code = status >= 500 ? .internalError : .upstreamError
+            return .upstream(status: status, code: code ?? fallback.rawValue, message: message ?? "Unknown error")
         }
     }
 

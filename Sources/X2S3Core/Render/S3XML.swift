@@ -9,25 +9,11 @@ public enum S3XML {
 
     static let ownerElement = "<Owner><ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Owner>"
 
-    /// The `Error` document. `resource` is the request path; bucket/key are added for the
-    /// codes whose AWS documents carry them.
-    public static func error(_ error: S3Error, resource: String, requestID: String) -> String {
-        let w = error.wire
-        var s = declaration + "<Error><Code>\(xmlEscape(w.code))</Code><Message>\(xmlEscape(w.message))</Message>"
-        switch error {
-        case .noSuchKey(let key): s += "<Key>\(xmlEscape(key))</Key>"
-        case .noSuchBucket(let bucket): s += "<BucketName>\(xmlEscape(bucket))</BucketName>"
-        case .invalidArgument(_, let name?, let value):
-            s += "<ArgumentName>\(xmlEscape(name))</ArgumentName>"
-            if let value { s += "<ArgumentValue>\(xmlEscape(value))</ArgumentValue>" }
-        case .invalidRange(let size, let range):
-            s += "<RangeRequested>\(xmlEscape(range))</RangeRequested><ActualObjectSize>\(size)</ActualObjectSize>"
-        case .methodNotAllowed(let method):
-            s += "<Method>\(xmlEscape(method))</Method><ResourceType>OBJECT</ResourceType>"
-        case .preconditionFailed(let condition): s += "<Condition>\(xmlEscape(condition))</Condition>"
-        default: break
-        }
-        if case .invalidRange = error {} else { s += "<Resource>\(xmlEscape(resource))</Resource>" }
+    /// The `Error` document of `error` (an `S3Error.wire`). `resource` is the request path.
+    public static func error(_ error: S3Error.Wire, resource: String, requestID: String) -> String {
+        var s = declaration + "<Error><Code>\(xmlEscape(error.code))</Code><Message>\(xmlEscape(error.message))</Message>"
+        for field in error.fields { s += "<\(field.name)>\(xmlEscape(field.value))</\(field.name)>" }
+        if error.namesResource { s += "<Resource>\(xmlEscape(resource))</Resource>" }
         s += "<RequestId>\(requestID)</RequestId><HostId>\(requestID)</HostId></Error>"
         return s
     }

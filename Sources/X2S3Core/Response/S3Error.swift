@@ -1,5 +1,8 @@
-/// Every error x2s3 can answer with. Status, S3 code and message are decided in one switch
-/// (`wire`), and only `Dispatcher` turns an error into bytes.
+/// Every error x2s3 answers with. `wire` is the one table of what a client sees of each:
+/// status, S3 code, message, the document's extra fields and the response's extra headers.
+/// Renderers only read it (`S3XML.error` for the document, `Dispatcher.errorResponse` for the
+/// response), so a new error is a case here and a row in `wire`, and a new rendering of
+/// errors is a function of `Wire`. No S3 error code is spelt anywhere else in Sources/.
 public enum S3Error: Error, Equatable, Sendable {
     case noSuchKey(key: String)
     case noSuchBucket(bucket: String)
@@ -8,13 +11,12 @@ public enum S3Error: Error, Equatable, Sendable {
     case invalidURI(String)
     /// `range`: the Range header as the client sent it (echoed as `RangeRequested`).
     case invalidRange(size: UInt64, range: String = "")
-    case invalidRequest(String)
     case preconditionFailed(condition: String)
-    case notModified
     case methodNotAllowed(method: String)
+    /// A CORS preflight asking for a method x2s3 does not serve.
+    case corsForbidden
     case notImplemented(String)
     case badRequest(String)
-    case keyTooLong
     case internalError(String)
     case serviceUnavailable(String)
     case slowDown(String)
@@ -23,28 +25,117 @@ public enum S3Error: Error, Equatable, Sendable {
     /// An upstream S3 error passed through with its own status, code and message.
     case upstream(status: Int, code: String, message: String)
 
-    /// (HTTP status, S3 error code, message) for this error.
-    public var wire: (status: Int, code: String, message: String) {
+    /// The S3 error codes x2s3 writes, or recognises in an upstream's error document.
+    public enum Code: String, Sendable, CaseIterable {
+        case noSuchKey = "NoSuchKey"
+        case noSuchBucket = "NoSuchBucket"
+        case accessDenied = "AccessDenied"
+        case invalidArgument = "InvalidArgument"
+        case invalidURI = "InvalidURI"
+        case invalidRange = "InvalidRange"
+        case preconditionFailed = "PreconditionFailed"
+        case methodNotAllowed = "MethodNotAllowed"
+        case accessForbidden = "AccessForbidden"
+        case notImplemented = "NotImplemented"
+        case badRequest = "BadRequest"
+        case internalError = "InternalError"
+        case serviceUnavailable = "ServiceUnavailable"
+        case slowDown = "SlowDown"
+        case gatewayTimeout = "GatewayTimeout"
+        case badGateway = "BadGateway"
+        /// What an upstream error without a code of its own is passed through as, below 500
+        /// (from 500 on it is `InternalError`).
+        case upstreamError = "UpstreamError"
+    }
+
+    /// One name and value: an element of the error document, or a response header.
+    public struct Field: Equatable, Sendable {
+        public let name: String
+        public let value: String
+
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// Everything a client sees of one error, whatever it is rendered as.
+    public struct Wire: Equatable, Sendable {
+        public let status: Int
+        public let code: String
+        public let message: String
+        /// The document's elements after `Message`, in AWS's order. Names are XML names.
+        public let fields: [Field]
+        /// Whether the document names the request path (`Resource`): S3's InvalidRange does not.
+        public let namesResource: Bool
+        /// Headers the response carries for this error, after Content-Type and Content-Length.
+        public let headers: [Field]
+
+        init(_ status: Int, _ code: String, _ message: String, fields: [Field] = [], namesResource: Bool = true, headers: [Field] = []) {
+            self.status = status
+            self.code = code
+            self.message = message
+            self.fields = fields
+            self.namesResource = namesResource
+            self.headers = headers
+        }
+
+        init(_ status: Int, _ code: Code, _ message: String, fields: [Field] = [], namesResource: Bool = true, headers: [Field] = []) {
+            self.init(status, code.rawValue, message, fields: fields, namesResource: namesResource, headers: headers)
+        }
+    }
+
+    /// What the client is told to wait before retrying a 503.
+    static let retryAfter = Field("Retry-After", "1")
+
+    /// The error table.
+    public var wire: Wire {
         switch self {
-        case .noSuchKey: return (404, "NoSuchKey", "The specified key does not exist.")
-        case .noSuchBucket: return (404, "NoSuchBucket", "The specified bucket does not exist")
-        case .accessDenied: return (403, "AccessDenied", "Access Denied")
-        case .invalidArgument(let m, _, _): return (400, "InvalidArgument", m)
-        case .invalidURI(let m): return (400, "InvalidURI", m)
-        case .invalidRange: return (416, "InvalidRange", "The requested range is not satisfiable")
-        case .invalidRequest(let m): return (400, "InvalidRequest", m)
-        case .preconditionFailed: return (412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
-        case .notModified: return (304, "NotModified", "Not Modified")
-        case .methodNotAllowed: return (405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-        case .notImplemented(let m): return (501, "NotImplemented", m)
-        case .badRequest(let m): return (400, "BadRequest", m)
-        case .keyTooLong: return (400, "KeyTooLongError", "Your key is too long")
-        case .internalError(let m): return (500, "InternalError", m)
-        case .serviceUnavailable(let m): return (503, "ServiceUnavailable", m)
-        case .slowDown(let m): return (503, "SlowDown", m)
-        case .gatewayTimeout(let m): return (504, "GatewayTimeout", m)
-        case .badGateway(let m): return (502, "BadGateway", m)
-        case .upstream(let s, let c, let m): return (s, c, m)
+        case .noSuchKey(let key):
+            return Wire(404, .noSuchKey, "The specified key does not exist.", fields: [Field("Key", key)])
+        case .noSuchBucket(let bucket):
+            return Wire(404, .noSuchBucket, "The specified bucket does not exist", fields: [Field("BucketName", bucket)])
+        case .accessDenied:
+            return Wire(403, .accessDenied, "Access Denied")
+        case .invalidArgument(let message, let name, let value):
+            var fields: [Field] = []
+            if let name {
+                fields.append(Field("ArgumentName", name))
+                if let value { fields.append(Field("ArgumentValue", value)) }
+            }
+            return Wire(400, .invalidArgument, message, fields: fields)
+        case .invalidURI(let message):
+            return Wire(400, .invalidURI, message)
+        case .invalidRange(let size, let range):
+            return Wire(416, .invalidRange, "The requested range is not satisfiable",
+                        fields: [Field("RangeRequested", range), Field("ActualObjectSize", String(size))],
+                        namesResource: false, headers: [Field("Content-Range", "bytes */\(size)")])
+        case .preconditionFailed(let condition):
+            return Wire(412, .preconditionFailed, "At least one of the pre-conditions you specified did not hold",
+                        fields: [Field("Condition", condition)])
+        case .methodNotAllowed(let method):
+            return Wire(405, .methodNotAllowed, "The specified method is not allowed against this resource.",
+                        fields: [Field("Method", method), Field("ResourceType", "OBJECT")],
+                        headers: [Field("Allow", "GET, HEAD, OPTIONS")])
+        case .corsForbidden:
+            // S3's own wording, misspelling included: clients may match on it.
+            return Wire(403, .accessForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+        case .notImplemented(let message):
+            return Wire(501, .notImplemented, message)
+        case .badRequest(let message):
+            return Wire(400, .badRequest, message)
+        case .internalError(let message):
+            return Wire(500, .internalError, message)
+        case .serviceUnavailable(let message):
+            return Wire(503, .serviceUnavailable, message, headers: [Self.retryAfter])
+        case .slowDown(let message):
+            return Wire(503, .slowDown, message, headers: [Self.retryAfter])
+        case .gatewayTimeout(let message):
+            return Wire(504, .gatewayTimeout, message)
+        case .badGateway(let message):
+            return Wire(502, .badGateway, message)
+        case .upstream(let status, let code, let message):
+            return Wire(status, code, message)
         }
     }
 }

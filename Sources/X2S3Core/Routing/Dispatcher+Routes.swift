@@ -94,7 +94,7 @@ extension Dispatcher {
     private func preflight(_ request: S3Request) throws(S3Error) -> Response {
         let method = (request.header("access-control-request-method") ?? "").trimmingSpaces.uppercased()
         guard method == "GET" || method == "HEAD" else {
-            throw .upstream(status: 403, code: "AccessForbidden", message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+            throw .corsForbidden
         }
         var r = Response(status: 204)
         r.head.add("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")

@@ -163,15 +163,9 @@ public struct Dispatcher {
     /// The S3 XML error response. HEAD responses carry no body and so announce none.
     func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
         let w = error.wire
-        if case .notModified = error { return Response(status: 304) }
-        let xml = Array(S3XML.error(error, resource: resource, requestID: requestID).utf8)
-        var r = isHead ? Response(status: w.status, contentType: "application/xml") : Response(status: w.status, contentType: "application/xml", body: xml)
-        switch error {
-        case .invalidRange(let size, _): r.head.add("Content-Range", "bytes */\(size)")
-        case .methodNotAllowed: r.head.add("Allow", "GET, HEAD, OPTIONS")
-        case .serviceUnavailable, .slowDown: r.head.add("Retry-After", "1")
-        default: break
-        }
+        var r = isHead ? Response(status: w.status, contentType: "application/xml")
+            : Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
+        for h in w.headers { r.head.add(h.name, h.value) }
         return r
     }
 }
