@@ -52,3 +52,21 @@ struct PoolSettingsTests {
         #expect(p.maxWorkers == 6 && p.start == 6)
     }
 }
+
+extension PoolSettingsTests {
+    @Test func aStuckAfterBelowAnUpstreamReadTimeoutIsWarnedAbout() throws {
+        func yaml(readTimeout: Int) -> String {
+            """
+            pool: {stuck_after: 30}
+            targets:
+              - name: up
+                client: s3
+                options: {bucket: b, endpoint: 'http://127.0.0.1:9', config: {read_timeout: \(readTimeout)}}
+            """
+        }
+        let config = try ConfigLoader.load(text: yaml(readTimeout: 45), source: "config.yaml", environment: [:])
+        #expect(config.warnings.contains { $0.contains("pool.stuck_after") && $0.contains("\"up\"") })
+        let fine = try ConfigLoader.load(text: yaml(readTimeout: 20), source: "config.yaml", environment: [:])
+        #expect(!fine.warnings.contains { $0.contains("pool.stuck_after") })
+    }
+}

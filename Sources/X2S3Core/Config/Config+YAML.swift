@@ -144,6 +144,11 @@ struct RawSettings {
         if config.virtualBuckets && config.baseURL == nil {
             warnings.append("virtual_buckets is true but base_url is not set; only path-style bucket URLs will work")
         }
+        for target in config.targets {
+            if case .s3(let o) = target.kind, o.readTimeout >= config.pool.stuckAfter {
+                warnings.append("pool.stuck_after (\(config.pool.stuckAfter) s) is not above the read_timeout of target \"\(target.name)\" (\(o.readTimeout) s): a request waiting on a slow upstream is cut when its worker is replaced, before the worker can answer 504")
+            }
+        }
         var seen: [String: Int] = [:]
         for (index, target) in config.targets.enumerated() {
             let key = target.name.lowercased()
