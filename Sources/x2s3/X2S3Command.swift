@@ -5,7 +5,7 @@ import Logging
 import X2S3Core
 
 /// `x2s3`: the read-only S3 gateway as a FastCGI responder. The run mode follows from how it was
-/// started (decisions.md §1):
+/// started (docs/contract.md#run-modes):
 /// - A. fd 0 is a listening socket (spawn-fcgi) and no `--socket`: one worker on fd 0, or a pool
 ///   of `--workers N` on fd 0.
 /// - B. `--socket ADDRESS`: open it and run a pool of `--workers N` (default 2).

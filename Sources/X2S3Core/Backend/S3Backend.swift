@@ -181,7 +181,7 @@ final class S3Backend: StorageBackend {
         }
     }
 
-    /// Transport failures → the gateway errors of decisions §6: timeouts 504, unreachable
+    /// Transport failures → the gateway errors of docs/contract.md#errors: timeouts 504, unreachable
     /// 503, a broken exchange 502.
     static func map(_ error: HTTPClientError) -> S3Error {
         switch error {

@@ -148,7 +148,7 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
     }
 }
 
-/// Reason phrases: some clients reject a bare `HTTP/1.1 200` (platform notes).
+/// Reason phrases: some clients reject a bare `HTTP/1.1 200` (docs/platform.md#status-needs-a-reason-phrase).
 public enum HTTPStatus {
     public static func reason(_ status: Int) -> String {
         switch status {
