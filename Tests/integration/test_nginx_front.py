@@ -1,5 +1,5 @@
 """nginx in front of the pool, both profiles: slow clients cost nginx spool space, not workers;
-the responses nginx makes itself (400, 413 hand-off, 414, 494, 502, 503, 504) are S3 XML with a
+the responses nginx makes itself (400, 404, 413 hand-off, 414, 494, 502, 503, 504) are S3 XML with a
 request id and CORS; per-client limits and worker_connections in production. The full temp disk
 (the free-space watchdog) is in test_nginx_space.py."""
 
@@ -222,6 +222,15 @@ def test_414_overlong_request_line_is_s3_xml(front):
 def test_494_oversized_header_is_s3_xml_400(front):
     status, h, body = raw(front, "GET", f"/{front.bucket}/x.txt", {"X-Big": "b" * 20000})
     assert_nginx_error(front, status, h, body, 400, "RequestHeaderSectionTooLarge")
+
+
+def test_internal_locations_are_not_reachable_and_answer_s3_xml(front):
+    """The error pages and the offload location are internal: a client asking for them gets
+    nginx's 404, as S3 XML, and nothing of what they would serve."""
+    for target in ("/.x2s3-error/502", "/.x2s3-offload/etc/passwd"):
+        status, h, body = raw(front, "GET", target)
+        assert_nginx_error(front, status, h, body, 404, "NoSuchKey")
+        assert b"root:" not in body
 
 
 def test_body_over_the_limit_is_the_workers_xml_405(front):
