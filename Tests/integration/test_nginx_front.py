@@ -158,6 +158,9 @@ def test_slow_readers_do_not_stall_other_requests(dev):
     once (their log lines show all the bytes sent) and every other request is answered; read to
     the end afterwards, each slow download is complete and byte-exact. With spooling off
     (fastcgi_max_temp_file_size 0) the small GETs below waited for nginx's 75 s timeout."""
+    listing = "/data?list-type=2&prefix=small/"
+    status, before, _ = timed_get(dev, listing)
+    assert status == 200 and before.count(b"<Key>") == len(SMALL), before[:500]
     slow = []
     try:
         for _ in range(3):
@@ -176,9 +179,9 @@ def test_slow_readers_do_not_stall_other_requests(dev):
             status, body, took = timed_get(dev, "/data/" + key)
             assert status == 200 and body == content, (key, status, body[:100])
             assert took < STALL_BOUND, f"GET {key} took {took:.1f} s behind the slow readers"
-        status, body, took = timed_get(dev, "/data?list-type=2&prefix=small/")
+        status, body, took = timed_get(dev, listing)
         assert status == 200 and took < STALL_BOUND, (status, took)
-        assert body.count(b"<Key>") == len(SMALL), body[:500]
+        assert body == before
 
         # Now drain the slow downloads at full speed: each one whole and byte-exact.
         for s, (_, headers, rest) in zip(slow, heads):
@@ -231,6 +234,17 @@ def test_internal_locations_are_not_reachable_and_answer_s3_xml(front):
         status, h, body = raw(front, "GET", target)
         assert_nginx_error(front, status, h, body, 404, "NoSuchKey")
         assert b"root:" not in body
+
+
+def test_plain_http_on_the_tls_port_is_s3_xml(prod):  # noqa: F811
+    """nginx's 497 (sent as 400) in production."""
+    with socket.create_connection(("127.0.0.1", prod.port), timeout=30) as s:
+        s.sendall(b"GET /alpha/plain.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        status, h, rest = read_head(s)
+        chunks = [rest]
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    assert_nginx_error(prod, status, h, b"".join(chunks), 400, "InvalidRequest")
 
 
 def test_body_over_the_limit_is_the_workers_xml_405(front):
