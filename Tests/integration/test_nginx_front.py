@@ -345,6 +345,11 @@ def test_half_open_connections_do_not_exhaust_nginx(prod):  # noqa: F811
         r = prod.get("/alpha/plain.txt")
         assert r.status_code == 200 and r.content == b"plain.txt\n"
         assert time.monotonic() - t0 < STALL_BOUND
+        # client_header_timeout (10 s): nginx closes them, none is kept.
+        conns[0].settimeout(30)
+        t0 = time.monotonic()
+        assert conns[0].recv(1) == b"", "nginx sent something to a connection that sent nothing"
+        assert time.monotonic() - t0 < 15
     finally:
         for s in conns:
             s.close()
