@@ -37,7 +37,10 @@ def tree(tmp_path_factory):
 
 def test_sigkilled_worker_cuts_its_response_and_the_pool_refills(tree, tmp_path):
     data, files = tree
-    with private_server(tmp_path, file_target("data", data), workers=2, warm=["/data/small.txt"]) as srv:
+    # nginx spools what a client has not read: with the default bound the worker would finish
+    # the 64 MiB at once. Over a 1 MiB bound it stays mid-response while this client waits.
+    with private_server(tmp_path, file_target("data", data), workers=2, warm=["/data/small.txt"],
+                        env={"X2S3_SPOOL_MAX": "1m"}) as srv:
         before = srv.worker_pids()
         with requests.get(srv.base_url + "data/big64.bin", stream=True, timeout=30) as r:
             it = r.raw.stream(256 * 1024, decode_content=False)
