@@ -89,7 +89,8 @@ def render(r: dict, args, loads: list[tuple[float, float, float]], notes: list[s
             f"with no other load (unloaded), then {sl['window_s']:g} s with 200 readers of a 16 MiB object at 100 KB/s each "
             "(asyncio raw sockets, 64 KiB receive buffer, every byte compared with the object) and 50 slowloris connections "
             "(a partial header, one more line every 10 s), from 250 distinct loopback addresses; once for a file target, "
-            "once for an S3 target. p99 is the 99th percentile of every probe's latency, errors included.",
+            "once for an S3 target. Each probe is timed from its scheduled slot (one held back by an earlier slow "
+            "request counts its wait; slots never sent count as errors); p99 is over every slot, errors included.",
             "",
         ]
         lines += bench_slow.rows(sl, ok)

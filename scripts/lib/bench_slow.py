@@ -33,7 +33,9 @@ def pct(values: list[float], q: float) -> float:
 def summarize(p: dict) -> dict:
     lat = p["latencies_ms"]
     return {"n": len(lat), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "max": max(lat, default=float("nan")),
-            "errors": sum(p["errors"].values()), "error_samples": p["error_samples"], "cpu_s": p["cpu_s"]}
+            "service_p99": pct(p["service_ms"], 0.99),
+            "errors": sum(p["errors"].values()), "error_kinds": p["errors"], "error_samples": p["error_samples"],
+            "cpu_s": p["cpu_s"]}
 
 
 def start_probes(port: int, small_path: str, small_file: Path, list_path: str, seconds: float) -> list[subprocess.Popen]:
@@ -136,7 +138,8 @@ def rows(r: dict, ok) -> list[str]:
             f"| the 50 slowloris connections ({label} run); CPU of the load generator / the probes "
             f"| {lo['open_at_end']} still open, {lo['closed_by_server']} closed by nginx, {lo['failed']} failed to connect "
             f"| | | (info) {ld['cpu_s'] / ld['window_s'] * 100:.0f}% / {probe_cpu / ld['window_s'] * 100:.0f}% of a core "
-            f"(readers' first bytes after {ld['head_median_s']:.1f} s median, {ld['head_max_s']:.1f} s last) | |")
+            f"(response heads: {ld['heads']} of {ld['clients']}, after {ld['head_median_s']:.1f} s median, "
+            f"{ld['head_max_s']:.1f} s the last) | |")
     return out
 
 
@@ -144,8 +147,10 @@ def notes(r: dict) -> list[str]:
     found = []
     for phase in ("unloaded", "file", "s3"):
         for probe in ("small", "list"):
-            if phase in r and r[phase][probe]["error_samples"]:
-                found.append(f"slow clients, {phase} {probe} probe errors: " + ", ".join(r[phase][probe]["error_samples"]))
+            if phase in r and r[phase][probe]["errors"]:
+                kinds = r[phase][probe]["error_kinds"]
+                found.append(f"slow clients, {phase} {probe} probe errors: " + ", ".join(f"{k} × {n}" for k, n in kinds.items())
+                             + " (first at " + ", ".join(x.split(":")[0] for x in r[phase][probe]["error_samples"][:3]) + ")")
         if phase in r and phase != "unloaded" and r[phase]["load"]["error_samples"]:
             found.append(f"slow clients, {phase} reader errors: " + ", ".join(r[phase]["load"]["error_samples"]))
     return found

@@ -16,10 +16,11 @@ clients' arrival), runs `duration` seconds from then, and prints one JSON line o
 reader is healthy when it received bytes in the last 2 s and every byte so far was right) and its
 own CPU time.
 
-`probe`: one sequential keep-alive client sending `per-second` requests a second on a fixed
-schedule (a late request is sent at once; more than 1 s behind, the backlog is dropped), checking each answer (200 and the
-expected body, or `keys` <Key> elements), timing out at 5 s; prints one JSON line with every
-latency in ms and the errors. Both stop by themselves.
+`probe`: one sequential keep-alive client with `per-second` slots a second on a fixed schedule,
+checking each answer (200 and the expected body, or `keys` <Key> elements), timing out at 5 s.
+A request is timed from its slot, so one held back by an earlier slow request counts its wait;
+slots still unsent at the end count as errors. Prints one JSON line with every latency in ms and
+the errors. Both stop by themselves.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import math
 import resource
 import socket
 import statistics
@@ -166,7 +168,7 @@ async def load(args) -> dict:
            # The readers' pace since their response heads arrived, all together (the limit is `rate`).
            "mean_rate_kbs": sum(got) / max(sum(end - r.head_at for r in readers if r.head_at), 1e-9) / 1000,
            "min_bytes": min(got, default=0), "bytes_total": sum(got),
-           "head_median_s": statistics.median(heads) if heads else float("nan"), "head_max_s": max(heads, default=float("nan"))}
+           "heads": len(heads), "head_median_s": statistics.median(heads) if heads else float("nan"), "head_max_s": max(heads, default=float("nan"))}
     stop.set()
     # Readers stop at their next tick, slowloris at once; a reader the server stalled waits in
     # recv() and is cancelled.
@@ -183,19 +185,31 @@ def probe(args) -> dict:
     source = (f"127.0.3.{args.source}", 0)
     conn = None
     lat: list[float] = []
+    service: list[float] = []
     errors: dict[str, int] = {}
     samples: list[str] = []
+
+    def error(err: str, at: float) -> None:
+        errors[err] = errors.get(err, 0) + 1
+        if len(samples) < 5:
+            samples.append(f"{at - t0:.1f} s: {err}")
+
     period = 1.0 / args.per_second
-    t0 = time.monotonic()
-    next_at = t0
-    cpu0 = cpu_seconds()
-    while time.monotonic() - t0 < args.duration:
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        # Fixed schedule; after a stall the backlog is dropped rather than sent as a burst.
-        next_at = max(next_at + period, time.monotonic() - 1.0)
-        start = time.perf_counter()
+    cpu0, t0 = cpu_seconds(), time.monotonic()
+    end = t0 + args.duration
+    slot = 0
+    while (due := t0 + slot * period) < end:
+        now = time.monotonic()
+        if now >= end:
+            # Slots a stalled request kept from being sent: each waited at least until the end.
+            for k in range(slot, math.ceil(args.duration / period)):
+                lat.append((now - (t0 + k * period)) * 1000)
+                error("not sent: the probe was held by a stalled request", now)
+            break
+        if due > now:
+            time.sleep(due - now)
+        slot += 1
+        start = time.monotonic()
         err = ""
         try:
             if conn is None:
@@ -211,15 +225,18 @@ def probe(args) -> dict:
                 err = f"{body.count(b'<Key>')} keys, not {args.keys}"
         except (OSError, http.client.HTTPException) as e:
             err = type(e).__name__
-        lat.append((time.perf_counter() - start) * 1000)
+        done = time.monotonic()
+        # From the scheduled time, not the send: a request held back by an earlier slow one
+        # counts its wait, as a client arriving then would (no coordinated omission).
+        lat.append((done - due) * 1000)
+        service.append((done - start) * 1000)
         if err:
-            errors[err] = errors.get(err, 0) + 1
-            if len(samples) < 5:
-                samples.append(f"{time.monotonic() - t0:.1f} s: {err}")
+            error(err, done)
             if conn is not None:
                 conn.close()
                 conn = None
-    return {"latencies_ms": lat, "errors": errors, "error_samples": samples, "cpu_s": cpu_seconds() - cpu0}
+    return {"latencies_ms": lat, "service_ms": service, "errors": errors, "error_samples": samples,
+            "cpu_s": cpu_seconds() - cpu0}
 
 
 def main() -> int:
