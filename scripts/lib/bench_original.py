@@ -1,16 +1,19 @@
 """The Python original for scripts/bench (decisions.md §5: beaten ≥ 6× on small GETs, ≥ 5× on
 listing pages, run side by side on the same box).
 
-PyPI's x2s3 0.8.0 is installed once into its own venv under bench-output/ (never into the
-interpreter the tests use) and served by uvicorn with uvloop and httptools, its fastest setup,
-with as many workers as x2s3 gets and no nginx in front (one hop fewer than x2s3 has: the
-comparison favours the original). Its wheel lacks two things its app needs at import: jinja2
-(undeclared) and the `static/` and `templates/` directories it mounts from the working
-directory; empty ones serve the S3 API, which is all the bench asks of it.
+PyPI's x2s3 1.6.1, the newest release, is installed once into its own venv under bench-output/
+(never into the interpreter the tests use; it needs Python >= 3.12, found on PATH or under
+pyenv when the bench's own interpreter is older) and served by uvicorn with uvloop and httptools,
+its fastest setup, with as many workers as x2s3 gets and no nginx in front (one hop fewer than
+x2s3 has: the comparison favours the original). It logs at WARNING (no per-request lines, while
+x2s3 logs every request). Its app mounts `static/` and `templates/` from the working directory,
+which its wheel does not ship; empty ones serve the S3 API, which is all the bench asks of it.
 """
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +21,23 @@ from pathlib import Path
 
 from procs import wait_port
 
-# The versions measured in docs/bench.md; jinja2 and pyyaml are imported by the app but not
-# declared by its wheel.
-PACKAGES = ["x2s3==0.8.0", "fastapi==0.165.0", "starlette==1.10.0", "pydantic==2.14.4",
-            "uvicorn[standard]==0.55.0", "jinja2", "pyyaml"]
+VERSION = "1.6.1"
+# Pinned where the figures depend on them; the rest as its wheel declares.
+PACKAGES = [f"x2s3=={VERSION}", "fastapi==0.165.0", "starlette==1.10.0", "pydantic==2.14.4",
+            "uvicorn[standard]==0.55.0"]
+
+
+def python312() -> str | None:
+    """An interpreter x2s3 1.6.1 accepts (Requires-Python >= 3.12)."""
+    if sys.version_info >= (3, 12):
+        return sys.executable
+    candidates = [shutil.which(n) for n in ("python3.13", "python3.12")]
+    candidates += sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.1[2-9]*/bin/python3")), reverse=True)
+    for c in candidates:
+        if c and subprocess.run([c, "-c", "import sys, venv; assert sys.version_info >= (3, 12)"],
+                                capture_output=True).returncode == 0:
+            return c
+    return None
 
 
 class Original:
@@ -38,9 +54,12 @@ class Original:
         stamp = self.venv / ".installed"
         if stamp.exists() and stamp.read_text() == " ".join(PACKAGES):
             return None
-        log("installing the Python original (PyPI x2s3 0.8.0) into bench-output/original-venv ...")
+        python = python312()
+        if python is None:
+            return f"x2s3 {VERSION} needs Python >= 3.12 and none was found (python3.12 on PATH)"
+        log(f"installing the Python original (PyPI x2s3 {VERSION}) into bench-output/original-venv ...")
         try:
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(self.venv)], check=True,
+            subprocess.run([python, "-m", "venv", "--clear", str(self.venv)], check=True,
                            capture_output=True, text=True)
             subprocess.run([str(self.venv / "bin" / "pip"), "install", "-q", *PACKAGES], check=True,
                            capture_output=True, text=True, timeout=600)

@@ -117,11 +117,19 @@ def make_data(out: Path, n_files: int, log) -> dict[str, Path]:
     return paths
 
 
+def make_medium(data: Path, rng_seed: int = 16) -> Path:
+    """data/medium-16m.bin (random), for the slow-client readers; made once."""
+    path = data / "medium-16m.bin"
+    if not path.exists() or path.stat().st_size != 16 << 20:
+        _write_random(path, 16 << 20, random.Random(rng_seed))
+    return path
+
+
 class Serve:
     """scripts/serve on a free port with its own run directory; `server_conf` goes to server.d/,
-    `http_conf` to http.d/."""
+    `http_conf` to http.d/. `workers=None` leaves scripts/serve's own default pool."""
 
-    def __init__(self, repo: Path, run_dir: Path, config: Path, workers: int, env: dict[str, str], server_conf: str,
+    def __init__(self, repo: Path, run_dir: Path, config: Path, workers: int | None, env: dict[str, str], server_conf: str,
                  http_conf: str = ""):
         self.repo, self.run_dir, self.config, self.workers = repo, run_dir, config, workers
         self.env = dict(os.environ, X2S3_RUN_DIR=str(run_dir), **env)
@@ -136,9 +144,9 @@ class Serve:
         (self.run_dir / "http.d").mkdir(exist_ok=True)
         (self.run_dir / "http.d" / "bench.conf").write_text(self.http_conf or "# (nothing)\n")
         self.log = open(self.run_dir / "serve.log", "wb")
+        workers = ["--workers", str(self.workers)] if self.workers else []
         self.proc = subprocess.Popen(
-            [str(self.repo / "scripts" / "serve"), "--config", str(self.config), "--port", str(self.port),
-             "--workers", str(self.workers)],
+            [str(self.repo / "scripts" / "serve"), "--config", str(self.config), "--port", str(self.port), *workers],
             env=self.env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + 60
@@ -147,7 +155,7 @@ class Serve:
                 raise RuntimeError(f"scripts/serve exited {self.proc.returncode}; see {self.run_dir / 'serve.log'}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                if len(children(self.pool_pid())) >= self.workers:
+                if len(children(self.pool_pid())) >= (self.workers or 1):
                     return
             except (OSError, ValueError):
                 pass
