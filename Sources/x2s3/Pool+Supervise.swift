@@ -20,21 +20,23 @@ struct RowWatch {
 
     mutating func forget(_ row: Int) { rows[row] = nil }
 
-    /// Updates the row's record from what the board shows now and returns the snapshot.
-    mutating func observe(row: Int, board: Scoreboard, now: ContinuousClock.Instant) -> WorkerSnapshot {
+    /// Updates the row's record from what the board shows now and returns the snapshot of
+    /// worker `pid` (the leader's own record of who runs in the row: the row's pid cell is
+    /// the worker's to write, and is not there until it has started).
+    mutating func observe(row: Int, pid: Int32, board: Scoreboard, now: ContinuousClock.Instant) -> WorkerSnapshot {
         let o = board.observe(row)
         var seen = rows[row] ?? Seen(state: o.state, progress: o.progress, since: now)
         if seen.state != o.state || seen.progress != o.progress {
             seen = Seen(state: o.state, progress: o.progress, since: now)
         }
         let quiet = now - seen.since
-        if quiet >= Self.stateCheckAfter, o.pid > 0, Processes.state(of: o.pid) == UInt8(ascii: "T") {
+        if quiet >= Self.stateCheckAfter, Processes.state(of: pid) == UInt8(ascii: "T") {
             seen.stoppedSince = seen.stoppedSince ?? now
         } else {
             seen.stoppedSince = nil
         }
         rows[row] = seen
-        return WorkerSnapshot(pid: o.pid, state: o.state, quietFor: quiet, stoppedFor: seen.stoppedSince.map { now - $0 })
+        return WorkerSnapshot(pid: pid, state: o.state, quietFor: quiet, stoppedFor: seen.stoppedSince.map { now - $0 })
     }
 }
 
@@ -50,9 +52,7 @@ extension Pool {
                 continue
             }
             guard child.generation == generation else { continue }
-            var snapshot = watch.observe(row: child.row, board: board, now: now)
-            snapshot.pid = pid  // a row is claimed only once the child runs
-            snapshots.append(snapshot)
+            snapshots.append(watch.observe(row: child.row, pid: pid, board: board, now: now))
         }
         let actions = policy.decide(workers: snapshots, pending: Processes.hasPendingConnection(listenFD),
                                     shedding: shedder != nil, now: now)

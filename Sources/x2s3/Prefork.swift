@@ -102,14 +102,16 @@ struct Pool {
                 logger.error("no free scoreboard row; not forking")
                 return
             }
+            // Cleared before the fork: the child claims its row at once, and a clear after the
+            // fork could wipe that claim.
+            board.clear(row)
+            watch.forget(row)
             guard let pid = ProcessControl.fork() else {
                 logger.error("fork failed; retrying", metadata: ["errno": "\(errno)"])
                 nextSpawn = .now + .seconds(1)
                 return
             }
             if pid == 0 { runChild(row: row, shedder: shedder, original: original) }
-            board.clear(row)
-            watch.forget(row)
             children[pid] = Child(generation: generation, started: .now, row: row, shedder: shedder)
         }
     }

@@ -9,17 +9,16 @@ import hashlib
 import os
 import random
 import re
-import signal
 import socket
 import ssl
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import assert_s3_error, children_of
+from conftest import assert_s3_error
+from faults import FakeUpstream, s3_target
 from serve_instance import ServeInstance
 from test_production import prod  # noqa: F401  (the production fixture, reused)
 
@@ -258,44 +257,38 @@ def test_body_over_the_limit_is_the_workers_xml_405(front):
 
 # --- 502 / 503 / 504: a pool that is gone, stopped, or one address over its limit ----------
 
+@pytest.fixture(scope="module")
+def stall_upstream():
+    up = FakeUpstream("stall")
+    up.start()
+    yield up
+    up.close()
+
+
 @pytest.fixture(scope="module", params=["dev", "production"])
-def faulty(request, tmp_path_factory):
+def faulty(request, tmp_path_factory, stall_upstream):
     """A separate instance for breaking the pool: nginx waits 2 s for a worker; no upstream
     keepalive (a kept connection would survive the socket's removal); production allows 2
-    requests in progress per address."""
+    requests in progress per address. Bucket "stall" is an S3 target whose upstream never
+    answers: its worker waits 3 s (its read_timeout), longer than nginx waits for it."""
     top = tmp_path_factory.mktemp(f"faulty-{request.param}")
     root = make_tree(top)
     env = {"X2S3_FASTCGI_READ_TIMEOUT": "2s", "X2S3_UPSTREAM_KEEPALIVE": "0", "X2S3_CONN_PER_IP": "2"}
-    with ServeInstance(top, data_config(root), profile=request.param, env=env) as inst:
+    config = data_config(root) + s3_target("stall", stall_upstream.url, read_timeout=3)
+    with ServeInstance(top, config, profile=request.param, env=env) as inst:
         yield inst
 
 
-class Stopped:
-    """SIGSTOP every worker of the pool for the block, SIGCONT after (by pid)."""
-
-    def __init__(self, inst: ServeInstance):
-        self.pids = children_of(int((inst.run_dir / "x2s3.pid").read_text()))
-        assert self.pids, "no workers"
-
-    def __enter__(self):
-        for pid in self.pids:
-            os.kill(pid, signal.SIGSTOP)
-        return self
-
-    def __exit__(self, *exc):
-        for pid in self.pids:
-            os.kill(pid, signal.SIGCONT)
-
-
-def test_504_when_every_worker_is_stopped(faulty):
-    with Stopped(faulty):
-        t0 = time.monotonic()
-        status, h, body = raw(faulty, "GET", "/data/small/s2.txt")
-        took = time.monotonic() - t0
-        assert_nginx_error(faulty, status, h, body, 504, "GatewayTimeout")
-        assert took < 15, took
-        status, h, body = raw(faulty, "HEAD", "/data/small/s3.txt")
-        assert_nginx_error(faulty, status, h, body, 504, "GatewayTimeout", "HEAD")
+def test_504_when_a_worker_does_not_answer_in_time(faulty):
+    """nginx's own 504 (its fastcgi_read_timeout), not the worker's: the worker is still
+    waiting for its upstream when nginx gives up."""
+    t0 = time.monotonic()
+    status, h, body = raw(faulty, "GET", "/stall/k.bin")
+    took = time.monotonic() - t0
+    assert_nginx_error(faulty, status, h, body, 504, "GatewayTimeout")
+    assert took < 15, took
+    status, h, body = raw(faulty, "HEAD", "/stall/k.bin")
+    assert_nginx_error(faulty, status, h, body, 504, "GatewayTimeout", "HEAD")
     status, h, body = raw(faulty, "GET", "/data/small/s2.txt")
     assert status == 200 and body == SMALL["small/s2.txt"]
 
@@ -319,12 +312,12 @@ def test_502_when_the_pool_socket_is_gone(faulty):
 
 
 def test_503_slowdown_past_the_per_client_limit(faulty):
-    """Production: X2S3_CONN_PER_IP=2 requests in progress per address. Two hang on stopped
-    workers; a third is refused at once with S3's 503 SlowDown and Retry-After."""
+    """Production: X2S3_CONN_PER_IP=2 requests in progress per address. Two hang on a stalled
+    upstream; a third is refused at once with S3's 503 SlowDown and Retry-After."""
     if faulty.profile != "production":
         pytest.skip("per-client limits are a production-profile feature")
-    with Stopped(faulty), ThreadPoolExecutor(2) as ex:
-        hung = [ex.submit(raw, faulty, "GET", f"/data/small/s{i}.txt") for i in (4, 5)]
+    with ThreadPoolExecutor(2) as ex:
+        hung = [ex.submit(raw, faulty, "GET", f"/stall/k{i}.bin") for i in (4, 5)]
         time.sleep(0.5)  # both are in progress (waiting for a worker)
         status, h, body = raw(faulty, "GET", "/data/small/s0.txt")
         assert_nginx_error(faulty, status, h, body, 503, "SlowDown")

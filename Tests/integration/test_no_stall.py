@@ -13,7 +13,7 @@ import random
 import signal
 import socket
 import time
-from pathlib import Path
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -96,7 +96,7 @@ def probe(inst: ServeInstance) -> list[str]:
         if r.status_code != 200 or took > STALL_BOUND:
             problems.append(f"listing: {r.status_code} after {took:.1f} s")
             break
-        import xml.etree.ElementTree as ET
+
         doc = ET.fromstring(r.content)
         ns = {"s": "http://s3.amazonaws.com/doc/2006-03-01/"}
         keys += [e.text for e in doc.findall("s:Contents/s:Key", ns)]

@@ -143,7 +143,7 @@ def test_a_stopped_worker_is_replaced_and_no_request_waits_behind_it(tmp_path, s
             # another once the leader has replaced it (within a few seconds).
             for _ in range(20):
                 small_get_ok(s)
-            assert wait_for(lambda: victim not in pool_children(s) and len(pool_children(s)) == 2, 10), pool_children(s)
+            assert wait_for(lambda: victim not in pool_children(s) and len(pool_children(s)) == 2, 10), (pool_children(s), s.log()[-3000:])
             assert "stopped (SIGSTOP)" in s.log()
         finally:
             if alive(victim):
