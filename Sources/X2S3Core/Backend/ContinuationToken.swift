@@ -50,7 +50,7 @@ public enum ContinuationToken {
 
     /// A ListBuckets token resuming after the bucket `name`, the `index`-th (from 0) of the
     /// buckets `prefix` selects. The name decides where to resume; the index only when that
-    /// bucket has left the config since (a reload), so a page is never repeated or lost wholesale.
+    /// bucket has left the config since (a reload).
     public static func makeBucketList(after name: String, index: Int, prefix: String) -> String {
         seal(Array("\(index)\n\(name)".utf8), kind: .bucketList, bucket: "", prefix: prefix, delimiter: nil)
     }

@@ -43,7 +43,8 @@ public struct ListBucketsQuery: Sendable, Equatable {
             if let i = selected.firstIndex(where: { names[$0].lowercased() == lower }) {
                 start = i + 1
             } else {
-                start = min(position.index + 1, selected.count)
+                // That bucket left the config (a reload): the one after it now holds its place.
+                start = min(position.index, selected.count)
             }
         }
         let end = min(start + maxBuckets, selected.count)
