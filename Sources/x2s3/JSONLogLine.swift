@@ -29,6 +29,8 @@ enum JSONLogLine {
         var fields: [(key: String, value: JSONValue)] = []
         var values: [String: String] = [:]
         for e in entries where !reserved.contains(e.key) { values[e.key] = e.value }
+        // The pool tags its loggers with the worker's pid: process.pid already says it.
+        if values["pid"] == String(pid) { values["pid"] = nil }
         var text = message
         // A request's line (Dispatcher): its metadata under ECS names.
         if let status = values["status"], let method = values["method"], let uri = values["uri"] {

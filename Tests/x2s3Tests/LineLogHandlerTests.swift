@@ -66,6 +66,8 @@ import X2S3Core
         #expect(o["log.level"] as? String == "warning")
         #expect(o["message"] as? String == "worker 12 replaced")
         #expect(o["pid"] as? String == "12")
+        let own = try Self.object(Self.line(.json, "x", metadata: ["pid": "\(getpid())"]))
+        #expect(own["pid"] == nil && own["process.pid"] as? Int == Int(getpid()))
         #expect(o["error.message"] as? String == "boom \"quoted\"")
         #expect((o["error.type"] as? String)?.hasSuffix("Boom") == true)
         #expect(o["event.dataset"] == nil)
