@@ -1,5 +1,7 @@
 /// The opaque ListObjectsV2 continuation token of file listings: the resume position (the last
-/// key or common prefix a page returned) bound to the listing it came from.
+/// key or common prefix a page returned) bound to the listing it came from. ListBuckets' tokens
+/// (the last bucket a page returned) and upstream S3 tokens are sealed the same way, each under
+/// its own key.
 ///
 /// Wire form: base64url (no padding) of `version(1) ‖ position ‖ tag(16)`, where `tag` is the
 /// first 16 bytes of HMAC-SHA256 under a fixed domain-separation key over the length-prefixed
