@@ -1,5 +1,6 @@
 import Testing
 import Logging
+import Posix
 @testable import X2S3Core
 
 /// Issue 13's S3 details: response-* overrides, ListBuckets paging, the key length limit.
@@ -90,6 +91,27 @@ import Logging
             let h = run(params(path, method: "HEAD"))
             #expect(h.status == 400 && h.parsed.body.isEmpty)
         }
+    }
+
+    @Test func keysOver1024BytesAreNotListed() throws {
+        let t = TempTree()
+        let dir = Array(repeating: String(repeating: "d", count: 250), count: 4).joined(separator: "/")  // 1,003 bytes
+        let deep = dir + "/" + String(repeating: "z", count: 21) + "/x"  // a directory path of 1,026 bytes
+        for k in [dir + "/" + String(repeating: "e", count: 20), dir + "/" + String(repeating: "f", count: 21), deep, "a", "z"] {
+            _ = t.file(k)
+        }
+        let lister = FileLister(root: t.root(), bucket: "b") { st, _ in "\"\(st.size)\"" }
+        var q = ListQuery(version: .v2)
+        #expect(try lister.list(q).objects.map(\.key) == ["a", dir + "/" + String(repeating: "e", count: 20), "z"])
+        q.maxKeys = 1
+        var keys: [String] = []
+        for _ in 0..<10 {
+            let page = try lister.list(q)
+            keys += page.objects.map(\.key)
+            guard let next = page.nextContinuationToken else { break }
+            q.continuationToken = next
+        }
+        #expect(keys.count == 3 && keys.allSatisfy { $0.utf8.count <= 1024 })
     }
 
     // MARK: ListBuckets

@@ -10,9 +10,10 @@ import Posix
 /// directory the prefix names, jumps straight to the resume position, rolls directory subtrees
 /// into common prefixes without reading them, and stats only the files it returns.
 ///
-/// Skipped, never an error: keys longer than S3's 1,024 bytes, names that are not UTF-8, special files, broken symlinks and
-/// symlinks resolving outside the root, unreadable files and directories, empty directories,
-/// and directory symlinks that would loop back onto the current path.
+/// Skipped, never an error: keys longer than S3's 1,024 bytes, names that are not UTF-8,
+/// special files, broken symlinks and symlinks resolving outside the root, unreadable files and
+/// directories, empty directories, and directory symlinks that would loop back onto the
+/// current path.
 struct FileLister {
     private let root: FileDescriptor
     private let bucket: String
