@@ -54,5 +54,8 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"], swiftSettings: strict),
+        // The executable's own parts (its log handler).
+        .testTarget(name: "x2s3Tests", dependencies: ["x2s3", "X2S3Core", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
     ]
 )

@@ -1,20 +1,26 @@
 import Glibc
 import Logging
 import Synchronization
+import X2S3Core
 
 /// swift-log's `StreamLogHandler` output, byte for byte (`<time> <level> <label>: k=v … [source] msg`,
 /// metadata sorted by key), at a fraction of its cost: the worker logs one line per request, and
 /// StreamLogHandler's metadata merging and prettifying took ~15% of a 16 KiB GET's CPU (callgrind,
 /// docs/bench.md). One `write(2)` per line to stderr, so lines from workers never interleave.
+/// With `log_format: json`, each line is instead one ECS JSON object (`JSONLogLine`).
 struct LineLogHandler: LogHandler {
     let label: String
+    let format: LogFormat
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
     /// Shared by the copies of this handler (every `Logger` value made from it).
     private let clock = TimestampCache()
 
-    init(label: String) { self.label = label }
+    init(label: String, format: LogFormat = .text) {
+        self.label = label
+        self.format = format
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -22,6 +28,11 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        render(event) { ProcessControl.writeToStderr($0) }
+    }
+
+    /// The line for `event`, handed to `write` in one piece.
+    func render(_ event: LogEvent, write: (UnsafeRawBufferPointer) -> Void) {
         // Entries by key: the event's win over the provider's, which win over the handler's
         // (StreamLogHandler's precedence), without merging dictionaries. Values are rendered as
         // they are collected; with an error, its two entries replace any of those names.
@@ -31,6 +42,15 @@ struct LineLogHandler: LogHandler {
         for (k, v) in explicit { entries.add(k, v) }
         for (k, v) in provided where !Self.has(explicit, k) { entries.add(k, v) }
         for (k, v) in metadata where !Self.has(explicit, k) && !Self.has(provided, k) { entries.add(k, v) }
+        if format == .json {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let line = JSONLogLine.render(level: event.level, source: event.source, message: event.message.description,
+                                          entries: entries.entries.map { ($0.key, $0.value) }, seconds: now.tv_sec,
+                                          milliseconds: now.tv_nsec / 1_000_000, pid: getpid())
+            line.withUnsafeBytes(write)
+            return
+        }
         let sorted = entries.sortedIndices()
 
         let timestamp = clock.timestamp(time(nil))
@@ -59,7 +79,7 @@ struct LineLogHandler: LogHandler {
             line.append(byte: " ")
             line.append(message)
             line.append(byte: "\n")
-            ProcessControl.writeToStderr(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<line.count])))
+            write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<line.count])))
         }
     }
 

@@ -39,7 +39,8 @@ struct X2S3Command: ParsableCommand {
         do {
             try start()
         } catch {
-            ProcessControl.printError("x2s3: \(error)")
+            // Empty: already logged as a JSON line (log_format: json).
+            if !error.description.isEmpty { ProcessControl.printError("x2s3: \(error)") }
             throw ExitCode(1)
         }
     }
@@ -51,11 +52,21 @@ struct X2S3Command: ParsableCommand {
         let startup = Startup(configArgument: config, environment: CGI.environment())
         let loaded = try startup.loadConfig()
         // Before any fork: every worker inherits the handler factory.
-        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
+        // The format is fixed for the process's life (a SIGHUP reload keeps it).
+        let format = loaded.logFormat
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format) }
         var logger = Logger(label: "x2s3")
         logger.logLevel = Startup.level(loaded.logLevel)
         startup.warnIgnoredKeys(loaded, logger: logger)
+        do {
+            try serve(startup: startup, config: loaded, logger: logger)
+        } catch where format == .json {
+            logger.critical("x2s3: \(error)")
+            throw StartupError("")
+        }
+    }
 
+    private func serve(startup: Startup, config loaded: Config, logger: Logger) throws(StartupError) {
         if checkConfig {
             print("config OK: \(loaded.targets.count) targets")
             return

@@ -203,7 +203,7 @@ final class ConfigLoaderTests {
     }
 
     @Test(arguments: [
-        ("lgo_level: INFO", "config.yaml:1:1: lgo_level: unknown key (expected one of: log_level, ui, virtual_buckets, base_url, local_path, local_name, client_options, targets, pool)"),
+        ("lgo_level: INFO", "config.yaml:1:1: lgo_level: unknown key (expected one of: log_level, log_format, ui, virtual_buckets, base_url, local_path, local_name, client_options, targets, pool)"),
         ("targets: [{name: a, brwseable: false}]", "config.yaml:1:21: targets[0].brwseable: unknown key (expected one of: name, browseable, client, options)"),
         ("targets: [{name: a, client: file, options: {pth: /tmp}}]", "config.yaml:1:45: targets[0].options.pth: unknown file option (expected one of: path, buffer_size, calculate_etags, offload)"),
         ("targets: [{name: a, options: {bucekt: b}}]", "config.yaml:1:31: targets[0].options.bucekt: unknown s3 option (expected one of: bucket, prefix, endpoint, access_key_path, secret_key_path, region, proxy_etag, config, max_pool_connections)"),
@@ -243,10 +243,27 @@ final class ConfigLoaderTests {
     }
 
     @Test func duplicateNamesAreKeptAndTheLastOneRoutes() throws {
-        let config = try load("targets: [{name: Data, options: {bucket: one}}, {name: data, options: {bucket: two}}]")
+        let config = try load("targets: [{name: data, options: {bucket: one}}, {name: data, options: {bucket: two}}]")
         #expect(config.targets.count == 2)
         #expect(config.target(named: "DATA")?.kind == .s3(S3Options(bucket: "two")))
         #expect(config.warnings.count == 1)
+    }
+
+    @Test func namesDifferingOnlyInCaseAreAnErrorNamingBoth() {
+        let yaml = "targets:\n  - name: Data\n    options: {bucket: one}\n  - name: x\n    options: {bucket: x}\n  - name: data\n    options: {bucket: two}\n"
+        #expect(failure(yaml) == #"config.yaml:6:5: targets[2]: target names "Data" (config.yaml:2:5) and "data" (config.yaml:6:5) differ only in case, and bucket names ignore case: rename one"#)
+        let env = failure("", env: ["X2S3_TARGETS": "[{name: A, options: {bucket: a}}, {name: a, options: {bucket: b}}]"]) ?? ""
+        #expect(env.hasPrefix("X2S3_TARGETS:1:35: targets[1]: target names \"A\" (X2S3_TARGETS:1:2) and \"a\" (X2S3_TARGETS:1:35)"))
+    }
+
+    @Test func logFormatIsTextOrJSON() throws {
+        #expect(try load("").logFormat == .text)
+        #expect(try load("log_format: json").logFormat == .json)
+        #expect(try load("log_format: JSON").logFormat == .json)
+        #expect(try load("log_format: json", env: ["X2S3_LOG_FORMAT": "text"]).logFormat == .text)
+        #expect(try load("", env: ["x2s3_log_format": "json"]).logFormat == .json)
+        #expect(failure("log_format: xml") == #"config.yaml:1:13: log_format: expected one of text, json, got "xml""#)
+        #expect(failure("", env: ["X2S3_LOG_FORMAT": "yaml"]) == #"X2S3_LOG_FORMAT: expected one of text, json, got "yaml""#)
     }
 
     @Test func missingImplicitFileGivesDefaults() throws {

@@ -30,6 +30,18 @@ import Testing
         #expect(MediaType.forKey(key) == expected)
     }
 
+    /// The formats x2s3's users store (issue 13 item 7).
+    @Test(arguments: [
+        ("em/map.mrc", "application/octet-stream"), ("s.MRCS", "application/octet-stream"), ("x.map", "application/octet-stream"),
+        ("tomo.rec", "application/octet-stream"), ("a.tif", "image/tiff"), ("a.TIFF", "image/tiff"), ("a.ome.tif", "image/tiff"),
+        ("d.h5", "application/x-hdf5"), ("d.hdf5", "application/x-hdf5"), ("brain.nii", "application/octet-stream"),
+        ("brain.nii.gz", "application/gzip"), ("cells.ims", "application/x-hdf5"), ("slide.czi", "application/octet-stream"),
+        ("plate.nd2", "application/octet-stream"),
+    ] as [(String, String)])
+    func mediaTypesOfImagingFormats(key: String, type: String) {
+        #expect(MediaType.forKey(key) == type)
+    }
+
     @Test(arguments: ["0.1.2", "0", "0.shard", "12-34_5.shard", ".shard", "a.shard", "0..1", "0.", "info", ".zarray", "zarr.json", "x.json", "dshard"])
     func cachePolicyByName(name: String) {
         let isChunk: Bool = {

@@ -51,6 +51,8 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
                  "<Code>InvalidArgument</Code><Message>m</Message>" + res),
         ErrorRow(.invalidURI("Couldn't parse the specified URI."), 400, "InvalidURI", "Couldn't parse the specified URI.",
                  "<Code>InvalidURI</Code><Message>Couldn&apos;t parse the specified URI.</Message>" + res),
+        ErrorRow(.keyTooLong, 400, "KeyTooLongError", "Your key is too long",
+                 "<Code>KeyTooLongError</Code><Message>Your key is too long</Message>" + res),
         // S3's InvalidRange names no Resource.
         ErrorRow(.invalidRange(size: 11, range: "bytes=20-"), 416, "InvalidRange", "The requested range is not satisfiable",
                  "<Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><RangeRequested>bytes=20-</RangeRequested><ActualObjectSize>11</ActualObjectSize>",
@@ -95,6 +97,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         case .accessDenied: "accessDenied"
         case .invalidArgument: "invalidArgument"
         case .invalidURI: "invalidURI"
+        case .keyTooLong: "keyTooLong"
         case .invalidRange: "invalidRange"
         case .preconditionFailed: "preconditionFailed"
         case .methodNotAllowed: "methodNotAllowed"
@@ -111,7 +114,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
     }
 
     static let allCaseNames: Set<String> = [
-        "noSuchKey", "noSuchBucket", "accessDenied", "invalidArgument", "invalidURI", "invalidRange",
+        "noSuchKey", "noSuchBucket", "accessDenied", "invalidArgument", "invalidURI", "invalidRange", "keyTooLong",
         "preconditionFailed", "methodNotAllowed", "corsForbidden", "notImplemented", "badRequest",
         "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream",
     ]

@@ -304,6 +304,14 @@ ALLOW = {
            "compared",
     "content-type": "object Content-Type is not compared: S3 returns what the uploader stored, x2s3 its "
                     "fixed table (decisions §2)",
+    "overrides": "moto ignores the response-* query parameters (GetObject/HeadObject response header "
+                 "overrides): status, length and bytes are compared with moto, the overridden headers are "
+                 "checked against AWS's documented behaviour (each header equals its parameter)",
+    "list-buckets": "moto's ListBuckets filters by prefix and cuts at max-buckets but sends no "
+                    "ContinuationToken, does not echo Prefix and does not validate max-buckets: x2s3 is "
+                    "paged to the end through its own tokens and the buckets compared with moto's unpaged "
+                    "answer for the prefix; the first page with moto's cut one; validation against AWS's "
+                    "documented 400 InvalidArgument",
 }
 
 
@@ -319,7 +327,7 @@ AWS_ORDER = {
                          "Contents", "CommonPrefixes"],
     "Contents": ["Key", "LastModified", "ETag", "Size", "Owner", "StorageClass"],
     "Owner": ["ID", "DisplayName"],
-    "ListAllMyBucketsResult": ["Owner", "Buckets"],
+    "ListAllMyBucketsResult": ["Owner", "Buckets", "ContinuationToken", "Prefix"],
     "Bucket": ["Name", "CreationDate"],
     "AccessControlPolicy": ["Owner", "AccessControlList"],
     "Grant": ["Grantee", "Permission"],
@@ -443,6 +451,9 @@ class Case:
     obj: bool = True
     expect: tuple[int, str | None] | None = None
     allow: str | None = None
+    # Headers x2s3 must send with these exact values (lower-case names), where moto has no
+    # opinion (ALLOW[...] named by `allow`).
+    want_headers: dict | None = None
 
 
 def run_case(x2s3: str, moto: str, c: Case) -> list[str]:
@@ -458,6 +469,11 @@ def run_case(x2s3: str, moto: str, c: Case) -> list[str]:
     problems = [f"x2s3: {p}" for p in own]
     if c.method == "HEAD" and xr.body:
         problems.append(f"x2s3: HEAD with a body of {len(xr.body)} bytes")
+    if c.want_headers:
+        assert c.allow in ALLOW, f"{c.name}: header expectation without an allow-list entry"
+        for name, value in c.want_headers.items():
+            if xr.headers.get(name) != value:
+                problems.append(f"x2s3 {name}: {xr.headers.get(name)!r}, AWS sends {value!r} ({c.allow})")
     if c.expect is not None:
         assert c.allow in ALLOW, f"{c.name}: expectation without an allow-list entry"
         status, code = c.expect

@@ -189,3 +189,87 @@ def test_buckets_and_subresources_match_the_reference(x2s3_diff, moto_diff):
     cases = bucket_cases()
     diffs = run_cases(x2s3_diff.base_url, moto_diff + "/", cases)
     assert not diffs, report(diffs, len(cases))
+
+
+# --- ListBuckets paging and prefix (issue 13) ---------------------------------------------------
+
+def _bucket_names(body: bytes) -> list[str]:
+    from s3diff import parse_xml
+    return [el.text for el in parse_xml(body).iter("Name")]
+
+
+def test_list_buckets_paging_matches_the_reference(x2s3_diff, moto_diff):
+    """Each prefix and page size: x2s3 paged to the end through its own tokens lists what moto
+    lists unpaged for that prefix; its first page is moto's cut page (ALLOW["list-buckets"])."""
+    from s3diff import ALLOW, fetch, parse_xml, q
+    assert "list-buckets" in ALLOW
+    problems = []
+    for prefix, mb in itertools.product([None, "", "diff", "diffm", "diffbucket", "DIFF", "zzz"], [None, 1, 2, 3, 10000]):
+        base = {} if prefix is None else {"prefix": prefix}
+        moto_all = _bucket_names(fetch(moto_diff + "/", "GET", "/?" + "&".join(f"{k}={q(v)}" for k, v in base.items())).body)
+        params = dict(base, **({} if mb is None else {"max-buckets": str(mb)}))
+        moto_first = _bucket_names(fetch(moto_diff + "/", "GET", "/?" + "&".join(f"{k}={q(v)}" for k, v in params.items())).body)
+        got, token, pages = [], None, 0
+        while pages < 10:
+            p = dict(params, **({"continuation-token": token} if token else {}))
+            r = fetch(x2s3_diff.base_url, "GET", "/?" + "&".join(f"{k}={q(v)}" for k, v in p.items()))
+            if r.status != 200:
+                problems.append(f"prefix={prefix!r} max-buckets={mb}: status {r.status}")
+                break
+            root = parse_xml(r.body)
+            names = [el.text for el in root.iter("Name")]
+            if pages == 0 and names != moto_first:
+                problems.append(f"prefix={prefix!r} max-buckets={mb}: first page {names}, moto {moto_first}")
+            if mb is not None and len(names) > mb:
+                problems.append(f"prefix={prefix!r} max-buckets={mb}: {len(names)} buckets on a page")
+            if root.findtext("Prefix") != prefix:  # echoed exactly when sent
+                problems.append(f"prefix={prefix!r}: Prefix element {root.findtext('Prefix')!r}")
+            got += names
+            pages += 1
+            token = root.findtext("ContinuationToken")
+            if not token:
+                break
+        if got != moto_all:
+            problems.append(f"prefix={prefix!r} max-buckets={mb}: paged {got}, moto {moto_all}")
+    assert not problems, "\n".join(problems)
+
+
+def list_buckets_validation_cases() -> list[Case]:
+    # Validation AWS documents and moto skips (ALLOW["list-buckets"]).
+    return [Case(f"ListBuckets ?{query}", f"/?{query}", obj=False, expect=(400, "InvalidArgument"), allow="list-buckets")
+            for query in ["max-buckets=0", "max-buckets=10001", "max-buckets=-1", "max-buckets=abc",
+                          "continuation-token=bm90LWEtdG9rZW4", "continuation-token="]]
+
+
+# --- response-* overrides (issue 13) ------------------------------------------------------------
+
+OVERRIDES = [
+    ("response-content-type", "content-type", "text/csv"),
+    ("response-content-disposition", "content-disposition", 'attachment; filename="x.csv"'),
+    ("response-content-language", "content-language", "de"),
+    ("response-content-encoding", "content-encoding", "identity"),
+    ("response-cache-control", "cache-control", "no-store"),
+    ("response-expires", "expires", "Thu, 01 Dec 2094 16:00:00 GMT"),
+]
+
+
+def override_cases() -> list[Case]:
+    from s3diff import q
+    cases = []
+    every = "&".join(f"{p}={q(v)}" for p, _, v in OVERRIDES)
+    for key, method in itertools.product(["hello.txt", "data.bin", "blob/blob.bin", "empty.bin"], ("GET", "HEAD")):
+        for param, header, value in OVERRIDES:
+            cases.append(Case(f"{method} {key} {param}", f"{key_path(BUCKET, key)}?{param}={q(value)}", method,
+                              allow="overrides", want_headers={header: value}))
+        cases.append(Case(f"{method} {key} all overrides", f"{key_path(BUCKET, key)}?{every}", method,
+                          allow="overrides", want_headers={h: v for _, h, v in OVERRIDES}))
+        if key != "empty.bin":  # a range of an empty object is 416, which no override touches
+            cases.append(Case(f"{method} {key} all overrides + range", f"{key_path(BUCKET, key)}?{every}", method,
+                              {"Range": "bytes=0-4"}, allow="overrides", want_headers={h: v for _, h, v in OVERRIDES}))
+    return cases
+
+
+def test_overrides_match_the_reference(x2s3_diff, moto_diff):
+    cases = override_cases() + list_buckets_validation_cases()
+    diffs = run_cases(x2s3_diff.base_url, moto_diff + "/", cases)
+    assert not diffs, report(diffs, len(cases))

@@ -108,3 +108,33 @@ def test_worker_sends_no_body_when_offloading(both):
 def test_offload_location_is_internal(both):
     r = both.get("/.x2s3-offload" + str(both.top / "data" / "big.bin"))
     assert r.status_code != 200 or r.content != both.big
+
+
+OVERRIDES = {
+    "response-content-type": "text/csv", "response-content-disposition": 'attachment; filename="renamed.csv"',
+    "response-content-language": "de-CH", "response-content-encoding": "identity",
+    "response-cache-control": "private, max-age=60", "response-expires": "Thu, 01 Dec 2094 16:00:00 GMT",
+}
+
+
+@pytest.mark.parametrize("key", ["big.bin", "vol/0.0", "meta.json"])
+@pytest.mark.parametrize("rng", [None, "bytes=5-20"])
+def test_response_overrides_survive_offload(both, key, rng):
+    """Issue 13 item 4: the response-* headers reach the client in offload mode too (nginx keeps
+    only some upstream headers across X-Accel-Redirect; offload.conf restores the others)."""
+    from urllib.parse import urlencode
+    query = "?" + urlencode(OVERRIDES)
+    headers = {"Range": rng} if rng else {}
+    before = len(both.worker_lines("/fast/" + key + query))
+    s = both.get("/stream/" + key + query, headers=headers)
+    o = both.get("/fast/" + key + query, headers=headers)
+    assert s.status_code == (206 if rng else 200)
+    assert comparable(s) == comparable(o)
+    for name, value in [("Content-Type", "text/csv"), ("Content-Disposition", 'attachment; filename="renamed.csv"'),
+                        ("Content-Language", "de-CH"), ("Content-Encoding", "identity"),
+                        ("Cache-Control", "private, max-age=60"), ("Expires", "Thu, 01 Dec 2094 16:00:00 GMT")]:
+        assert o.headers.get(name) == value, (name, o.headers)
+        assert len([k for k in o.raw.headers.keys() if k.lower() == name.lower()]) == 1, name
+    # It was offloaded: the worker wrote no body.
+    line = both.settle("/fast/" + key + query, before + 1)[-1]
+    assert int(re.search(r"\bbytes=(\d+)", line).group(1)) < 2048, line

@@ -1,5 +1,7 @@
 /// The opaque ListObjectsV2 continuation token of file listings: the resume position (the last
-/// key or common prefix a page returned) bound to the listing it came from.
+/// key or common prefix a page returned) bound to the listing it came from. ListBuckets' tokens
+/// (the last bucket a page returned) and upstream S3 tokens are sealed the same way, each under
+/// its own key.
 ///
 /// Wire form: base64url (no padding) of `version(1) ‖ position ‖ tag(16)`, where `tag` is the
 /// first 16 bytes of HMAC-SHA256 under a fixed domain-separation key over the length-prefixed
@@ -17,11 +19,14 @@ public enum ContinuationToken {
         case filePosition
         /// An upstream S3 token, carried untouched.
         case upstream
+        /// A ListBuckets resume position.
+        case bucketList
 
         var domainKey: [UInt8] {
             switch self {
             case .filePosition: return Array("x2s3 file listing continuation token v1".utf8)
             case .upstream: return Array("x2s3 s3 upstream continuation token v1".utf8)
+            case .bucketList: return Array("x2s3 ListBuckets continuation token v1".utf8)
             }
         }
     }
@@ -43,6 +48,21 @@ public enum ContinuationToken {
     /// The position a token names, if this listing issued it; throws `incorrect` otherwise.
     public static func position(of token: String, bucket: String, prefix: String, delimiter: String?) throws(S3Error) -> [UInt8] {
         try unseal(token, kind: .filePosition, bucket: bucket, prefix: prefix, delimiter: delimiter)
+    }
+
+    /// A ListBuckets token resuming after the bucket `name`, the `index`-th (from 0) of the
+    /// buckets `prefix` selects. The name decides where to resume; the index only when that
+    /// bucket has left the config since (a reload).
+    public static func makeBucketList(after name: String, index: Int, prefix: String) -> String {
+        seal(Array("\(index)\n\(name)".utf8), kind: .bucketList, bucket: "", prefix: prefix, delimiter: nil)
+    }
+
+    /// The (index, name) a ListBuckets token names, if issued for this `prefix`; throws `incorrect` otherwise.
+    public static func bucketListPosition(of token: String, prefix: String) throws(S3Error) -> (index: Int, name: String) {
+        let payload = try unseal(token, kind: .bucketList, bucket: "", prefix: prefix, delimiter: nil)
+        guard let newline = payload.firstIndex(of: 0x0A), let index = Int(String(decoding: payload[..<newline], as: UTF8.self)),
+              index >= 0 else { throw incorrect }
+        return (index, String(decoding: payload[(newline + 1)...], as: UTF8.self))
     }
 
     /// `payload` framed, tagged and base64url-encoded.

@@ -10,9 +10,10 @@ import Posix
 /// directory the prefix names, jumps straight to the resume position, rolls directory subtrees
 /// into common prefixes without reading them, and stats only the files it returns.
 ///
-/// Skipped, never an error: names that are not UTF-8, special files, broken symlinks and
-/// symlinks resolving outside the root, unreadable files and directories, empty directories,
-/// and directory symlinks that would loop back onto the current path.
+/// Skipped, never an error: keys longer than S3's 1,024 bytes, names that are not UTF-8,
+/// special files, broken symlinks and symlinks resolving outside the root, unreadable files and
+/// directories, empty directories, and directory symlinks that would loop back onto the
+/// current path.
 struct FileLister {
     private let root: FileDescriptor
     private let bucket: String
@@ -162,9 +163,15 @@ private struct Walk {
                     cursor.seek(.pastPrefix(cp))
                     return .prefix(cp)
                 }
+                // Every key below is longer than S3 allows: none is listed (nor servable).
+                if path.count >= S3Request.maxKeyBytes {
+                    cursor.seek(.pastPrefix(path))
+                    continue
+                }
                 cursor.descend()
             case .file(let key):
                 guard key.starts(with: prefix) else { return nil }
+                guard key.count <= S3Request.maxKeyBytes else { continue }
                 guard let stat = cursor.statCurrentFile() else { continue }
                 if let delimiter, let cp = FileLister.commonPrefix(of: key, prefixCount: prefix.count, delimiter: delimiter) {
                     cursor.seek(.pastPrefix(cp))

@@ -66,7 +66,7 @@ public enum ConfigLoader {
 /// defaults, each value still carrying its origin. Environment overrides are applied at this
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
-    static let topKeys = ["log_level", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
+    static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
                           "client_options", "targets", "pool"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -108,6 +108,13 @@ struct RawSettings {
             }
             config.logLevel = level
         }
+        if let v = present("log_format") {
+            let text = try v.string().lowercased()
+            guard let format = LogFormat(rawValue: text) else {
+                throw v.error("expected one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(v.quoted)")
+            }
+            config.logFormat = format
+        }
         if let v = present("ui") { config.ui = try v.bool() }
         if let v = present("virtual_buckets") { config.virtualBuckets = try v.bool() }
         if let v = present("base_url") {
@@ -118,7 +125,19 @@ struct RawSettings {
         if let v = present("local_name") { config.localName = try TargetDecoder.name(v) }
         var decoder = TargetDecoder(clientOptions: clientOptions)
         if let v = present("targets") {
-            for item in try v.items() { config.targets.append(try decoder.target(item)) }
+            // Bucket names are case-insensitive: `a` and `A` would be one bucket listed twice.
+            // (Exact repeats keep the original's last-one-wins, with a warning.)
+            var seen: [String: (name: String, at: ConfigValue)] = [:]
+            for item in try v.items() {
+                let target = try decoder.target(item)
+                let key = target.name.lowercased()
+                if let first = seen[key], first.name != target.name {
+                    throw item.error("target names \"\(first.name)\" (\(first.at.location)) and \"\(target.name)\" (\(item.location)) "
+                                     + "differ only in case, and bucket names ignore case: rename one")
+                }
+                seen[key] = (target.name, item)
+                config.targets.append(target)
+            }
         }
         if let v = present("local_path") {
             config.localPath = try v.nonEmptyString()

@@ -3,6 +3,8 @@
 public struct Config: Sendable, Equatable {
     /// TRACE/DEBUG/INFO/WARNING/ERROR, as in the original (case-insensitive on input).
     public var logLevel: String = "INFO"
+    /// `text` (swift-log's stream format) or `json` (one ECS object per line, as the original 1.6.1).
+    public var logFormat: LogFormat = .text
     /// HTML pages for browsers on `/` and folder URLs; `false` means XML only.
     public var ui: Bool = true
     /// Host-based buckets (`bucket.<base host>`); needs `baseURL`.
@@ -55,6 +57,11 @@ public struct Config: Sendable, Equatable {
             }
         }
     }
+}
+
+/// How log lines are written (`log_format`).
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    case text, json
 }
 
 /// `base_url`, split once at load time.

@@ -28,6 +28,12 @@ struct ConfigValue {
         return ConfigError(source: origin.source, line: at.line, column: at.column, keyPath: path, message: message)
     }
 
+    /// Where the value was written, for messages that name two places: `file:line:column`, or
+    /// the variable's name for a bare environment value.
+    var location: String {
+        origin.hasPositions ? "\(origin.source):\(node.mark.line):\(node.mark.column)" : origin.source
+    }
+
     /// A child value, inheriting the origin.
     func child(_ node: YAMLNode, path: String) -> ConfigValue {
         ConfigValue(node: node, path: path, origin: origin)

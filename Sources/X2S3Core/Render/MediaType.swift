@@ -12,7 +12,14 @@ public enum MediaType {
         "yaml": "text/plain+yaml", "h5": "application/x-hdf5", "hdf5": "application/x-hdf5",
         "nc": "application/x-netcdf", "tif": "image/tiff", "tiff": "image/tiff",
         "nrrd": "application/octet-stream", "npy": "application/octet-stream",
-        "mrc": "application/marc", "nii": "application/octet-stream",
+        // Cryo-EM maps and stacks (MRC/CCP4: `.mrc`, `.mrcs`, `.map`, IMOD's `.rec`): no registered
+        // type, and `.mrc` is not MARC (application/marc is a library-catalogue format).
+        "mrc": "application/octet-stream", "mrcs": "application/octet-stream", "map": "application/octet-stream",
+        "rec": "application/octet-stream", "nii": "application/octet-stream",
+        // Imaris files are HDF5 containers: HDF5 tools (h5py, HDFView, h5web) open them as such.
+        "ims": "application/x-hdf5",
+        // Zeiss CZI and Nikon ND2 microscopy: proprietary, no registered or conventional type.
+        "czi": "application/octet-stream", "nd2": "application/octet-stream",
         // Text
         "txt": "text/plain", "md": "text/markdown", "markdown": "text/markdown", "csv": "text/csv",
         "tsv": "text/tab-separated-values", "html": "text/html", "htm": "text/html", "css": "text/css",

@@ -18,13 +18,19 @@ public enum S3XML {
         return s
     }
 
-    /// `ListAllMyBucketsResult` for the browseable buckets, in config order.
-    public static func listBuckets(_ buckets: [(name: String, created: Int64)]) -> String {
+    /// `ListAllMyBucketsResult` for one page of the browseable buckets, in config order;
+    /// `ContinuationToken` when more follow and `Prefix` when the request sent one, after
+    /// `Buckets` as AWS writes them.
+    public static func listBuckets(_ buckets: [(name: String, created: Int64)], continuationToken: String? = nil,
+                                   prefix: String? = nil) -> String {
         var s = declaration + "<ListAllMyBucketsResult xmlns=\"\(namespace)\">" + ownerElement + "<Buckets>"
         for b in buckets {
             s += "<Bucket><Name>\(xmlEscape(b.name))</Name><CreationDate>\(HTTPDate.iso8601(b.created))</CreationDate></Bucket>"
         }
-        return s + "</Buckets></ListAllMyBucketsResult>"
+        s += "</Buckets>"
+        if let continuationToken { s += "<ContinuationToken>\(xmlEscape(continuationToken))</ContinuationToken>" }
+        if let prefix { s += "<Prefix>\(xmlEscape(prefix))</Prefix>" }
+        return s + "</ListAllMyBucketsResult>"
     }
 
     /// The original's public-read ACL (AllUsers READ), now with the S3 namespace.

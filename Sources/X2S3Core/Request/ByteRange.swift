@@ -21,6 +21,12 @@ public enum ByteRangeRequest: Sendable, Equatable {
             guard !s.isEmpty, s.count <= 19, s.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             return UInt64(s)
         }
+        // An end past 2^64 only means "beyond any object": saturate, as S3 reads
+        // `bytes=0-99999999999999999999` as "to the end" rather than as malformed.
+        func bound(_ s: Substring) -> UInt64? {
+            guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            return UInt64(s) ?? .max
+        }
         switch (first.isEmpty, last.isEmpty) {
         case (true, true): return nil
         case (true, false):
@@ -30,7 +36,7 @@ public enum ByteRangeRequest: Sendable, Equatable {
             guard let a = number(first) else { return nil }
             self = .from(a)
         case (false, false):
-            guard let a = number(first), let b = number(last), a <= b else { return nil }
+            guard let a = number(first), let b = bound(last), a <= b else { return nil }
             self = .closed(a, b)
         }
     }

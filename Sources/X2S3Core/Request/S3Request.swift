@@ -16,6 +16,9 @@ public struct S3Request: Sendable {
 
     /// Longest REQUEST_URI accepted; S3 keys are ≤ 1024 bytes, so this only stops abuse.
     public static let maxURILength = 8192
+    /// S3's longest key, in UTF-8 bytes: longer ones are absent from listings and refused
+    /// with KeyTooLongError.
+    public static let maxKeyBytes = 1024
 
     /// The value of a query parameter (the last one when repeated, as S3 does).
     public func queryValue(_ name: String) -> String?? {

@@ -1,13 +1,17 @@
 /// The headers S3 sends for an object, shared by GET and HEAD so they can never disagree.
 public enum ObjectHeaders {
-    /// Representation headers for a 200/206 (`range` nil means the whole object).
-    public static func forObject(key: String, info: ObjectInfo, range: Range<UInt64>?) -> ResponseHead {
+    /// Representation headers for a 200/206 (`range` nil means the whole object), with the
+    /// client's `response-*` overrides in place of the stored or derived values.
+    public static func forObject(key: String, info: ObjectInfo, range: Range<UInt64>?,
+                                 overrides: ResponseOverrides = ResponseOverrides()) -> ResponseHead {
         var head = ResponseHead(status: range == nil ? 200 : 206)
         // Room for these and the Dispatcher's common headers: growing the array cost ~1,500
         // instructions per GET.
         head.headers.reserveCapacity(12)
         let name = MediaType.lastSegment(key)
-        let type = info.contentType ?? MediaType.forName(name)
+        // The download rule follows the type sent: an unknown type the client replaced (to view
+        // it inline, say) is no longer a download.
+        let type = overrides.contentType ?? info.contentType ?? MediaType.forName(name)
         head.add("Content-Type", type)
         if let range {
             head.add("Content-Length", String(range.count))
@@ -17,10 +21,16 @@ public enum ObjectHeaders {
         }
         addValidators(&head, info)
         head.add("Accept-Ranges", "bytes")
-        if type == MediaType.fallback {
+        if let disposition = overrides.contentDisposition {
+            head.add("Content-Disposition", disposition)
+        } else if type == MediaType.fallback {
             head.add("Content-Disposition", MediaType.attachmentDisposition(forName: name))
         }
-        if let cc = CachePolicy.cacheControl(forName: name) { head.add("Cache-Control", cc) }
+        if let cc = overrides.cacheControl ?? CachePolicy.cacheControl(forName: name) { head.add("Cache-Control", cc) }
+        if overrides.isEmpty { return head }
+        if let v = overrides.contentLanguage { head.add("Content-Language", v) }
+        if let v = overrides.contentEncoding { head.add("Content-Encoding", v) }
+        if let v = overrides.expires { head.add("Expires", v) }
         return head
     }
 
@@ -31,12 +41,14 @@ public enum ObjectHeaders {
         return head
     }
 
-    /// The same, plus the Cache-Control a 200 would carry (RFC 9110 §15.4.5): nginx's cache takes
-    /// a revalidated entry's new lifetime from the 304, and would otherwise fall back to
-    /// `fastcgi_cache_valid` (a metadata file would then stay cached for minutes).
-    public static func notModified(key: String, info: ObjectInfo) -> ResponseHead {
+    /// The same, plus the Cache-Control (and an overridden Expires) a 200 would carry (RFC 9110
+    /// §15.4.5): nginx's cache takes a revalidated entry's new lifetime from the 304, and would
+    /// otherwise fall back to `fastcgi_cache_valid` (a metadata file would then stay cached for
+    /// minutes).
+    public static func notModified(key: String, info: ObjectInfo, overrides: ResponseOverrides = ResponseOverrides()) -> ResponseHead {
         var head = notModified(info: info)
-        if let cc = CachePolicy.cacheControl(forKey: key) { head.add("Cache-Control", cc) }
+        if let cc = overrides.cacheControl ?? CachePolicy.cacheControl(forKey: key) { head.add("Cache-Control", cc) }
+        if let v = overrides.expires { head.add("Expires", v) }
         return head
     }
 

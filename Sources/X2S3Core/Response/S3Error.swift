@@ -9,6 +9,8 @@ public enum S3Error: Error, Equatable, Sendable {
     case accessDenied
     case invalidArgument(String, argumentName: String? = nil, argumentValue: String? = nil)
     case invalidURI(String)
+    /// A key longer than S3's 1,024 UTF-8 bytes.
+    case keyTooLong
     /// `range`: the Range header as the client sent it (echoed as `RangeRequested`).
     case invalidRange(size: UInt64, range: String = "")
     case preconditionFailed(condition: String)
@@ -32,6 +34,7 @@ public enum S3Error: Error, Equatable, Sendable {
         case accessDenied = "AccessDenied"
         case invalidArgument = "InvalidArgument"
         case invalidURI = "InvalidURI"
+        case keyTooLongError = "KeyTooLongError"
         case invalidRange = "InvalidRange"
         case preconditionFailed = "PreconditionFailed"
         case methodNotAllowed = "MethodNotAllowed"
@@ -106,6 +109,8 @@ public enum S3Error: Error, Equatable, Sendable {
             return Wire(400, .invalidArgument, message, fields: fields)
         case .invalidURI(let message):
             return Wire(400, .invalidURI, message)
+        case .keyTooLong:
+            return Wire(400, .keyTooLongError, "Your key is too long")
         case .invalidRange(let size, let range):
             return Wire(416, .invalidRange, "The requested range is not satisfiable",
                         fields: [Field("RangeRequested", range), Field("ActualObjectSize", String(size))],

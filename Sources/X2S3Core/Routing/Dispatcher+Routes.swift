@@ -47,6 +47,9 @@ extension Dispatcher {
 
     /// GetObject/HeadObject: conditionals first (RFC 9110 order), then the range.
     private mutating func object(target: Target, key: String, request: S3Request) throws(S3Error) -> Response {
+        // No listing shows such a key (FileLister), and S3 could not store one.
+        guard key.utf8.count <= S3Request.maxKeyBytes else { throw .keyTooLong }
+        let overrides = try ResponseOverrides(query: request.query)
         let backend = try backend(for: target)
         let rangeRequest = ByteRangeRequest(header: request.header("range"))
         let info: ObjectInfo
@@ -62,14 +65,14 @@ extension Dispatcher {
         case .failed(let condition):
             throw .preconditionFailed(condition: condition)
         case .notModified:
-            return Response(head: ObjectHeaders.notModified(key: key, info: info), body: .none)
+            return Response(head: ObjectHeaders.notModified(key: key, info: info, overrides: overrides), body: .none)
         case .proceed(let honourRange):
             var range: Range<UInt64>?
             if honourRange, let rangeRequest {
                 guard let r = rangeRequest.resolve(size: info.size) else { throw .invalidRange(size: info.size, range: request.header("range") ?? "") }
                 range = r
             }
-            let head = ObjectHeaders.forObject(key: key, info: info, range: range)
+            let head = ObjectHeaders.forObject(key: key, info: info, range: range, overrides: overrides)
             let wanted = range ?? 0..<info.size
             if var body {
                 // If-Range failed but a remote backend fetched only the range: fetch it whole.
@@ -108,17 +111,21 @@ extension Dispatcher {
     }
 
     private mutating func listBuckets(html: Bool, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
-        var buckets: [(name: String, created: Int64)] = []
-        for t in config.targets where t.browseable {
-            var created: Int64 = 946_684_800  // 2000-01-01: upstream buckets have no local date
-            if case .file = t.kind, let fb = try? backend(for: t) as? FileBackend { created = fb.rootModified }
-            buckets.append((t.name, created))
-        }
         if html {
             let page = HTMLPages.index(targets: config.targets.filter(\.browseable), context: pageContext(request, routed))
             return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
         }
-        return Response(status: 200, contentType: "application/xml", body: Array(S3XML.listBuckets(buckets).utf8))
+        let query = try ListBucketsQuery(query: request.query)
+        let targets = config.targets.filter(\.browseable)
+        let (indices, next) = try query.page(of: targets.map(\.name))
+        var buckets: [(name: String, created: Int64)] = []
+        for t in indices.map({ targets[$0] }) {
+            var created: Int64 = 946_684_800  // 2000-01-01: upstream buckets have no local date
+            if case .file = t.kind, let fb = try? backend(for: t) as? FileBackend { created = fb.rootModified }
+            buckets.append((t.name, created))
+        }
+        return Response(status: 200, contentType: "application/xml",
+                        body: Array(S3XML.listBuckets(buckets, continuationToken: next, prefix: query.prefix).utf8))
     }
 
     /// The backend of a target, opened on first use and kept for the worker's life.
