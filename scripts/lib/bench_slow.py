@@ -68,6 +68,12 @@ class WorkerCount(threading.Thread):
             self.most = max(self.most, len(children(self.pool_pid)))
 
 
+def arrival(window: float) -> float:
+    """Seconds over which the 200 readers arrive (at a steady rate): 20 a second, within the
+    first half of the window, so most of it measures them all reading at once."""
+    return min(10.0, window / 2)
+
+
 def measure(serve, paths: dict[str, str], small_path: str, small_file: Path, list_path: str, large_file: Path,
             window: float, unloaded: float, say) -> dict:
     """`paths`: target kind -> path of the 16 MiB object on `serve`. Returns per-phase summaries."""
@@ -80,7 +86,8 @@ def measure(serve, paths: dict[str, str], small_path: str, small_file: Path, lis
         count = WorkerCount(serve.pool_pid())
         count.start()
         load = subprocess.Popen([sys.executable, str(LOADGEN), "load", "--port", str(port), "--path", path,
-                                 "--small-path", small_path, "--expect", str(large_file), "--duration", f"{window:g}"],
+                                 "--small-path", small_path, "--expect", str(large_file), "--duration", f"{window:g}",
+                                 "--arrive", f"{arrival(window):g}"],
                                 stdout=subprocess.PIPE, text=True)
         try:
             line = load.stdout.readline()

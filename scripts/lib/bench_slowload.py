@@ -11,8 +11,8 @@ network would, not a 32 MiB loopback window), comparing every byte received with
 file; and `slowloris` connections that send a partial request header and then one more header
 line every 10 s, never finishing. Every client binds its own loopback source address (127.0.1.x,
 127.0.2.x): 250 distinct clients, as on the internet, not 250 connections from one address. It
-prints READY as it opens them all at once (the probes start then: the window includes the slow
-clients' arrival), runs `duration` seconds from then, and prints one JSON line of outcomes (a
+prints READY and opens them at a steady rate over the first `--arrive` seconds (0: all at once;
+the probes start at READY: the window includes the slow clients' arrival), runs `duration` seconds from then, and prints one JSON line of outcomes (a
 reader is healthy when it received bytes in the last 2 s and every byte so far was right) and its
 own CPU time.
 
@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import http.client
 import json
-import math
 import resource
 import socket
 import statistics
@@ -150,7 +149,12 @@ async def load(args) -> dict:
     loris = {"failed": 0, "closed_by_server": 0, "open_at_end": 0}
     print("READY", flush=True)
     cpu0, t0 = cpu_seconds(), time.monotonic()
-    tasks = [asyncio.create_task(read_slowly(r, args.port, args.path, expected, args.rate, stop)) for r in readers]
+    async def arrive(r: Reader) -> None:
+        # Clients arrive at a steady rate over the first `arrive` seconds, as people do; 0 opens
+        # them all at once (a burst of clients × object size asked for in one instant).
+        await asyncio.sleep(r.i * args.arrive / max(1, len(readers)))
+        await read_slowly(r, args.port, args.path, expected, args.rate, stop)
+    tasks = [asyncio.create_task(arrive(r)) for r in readers]
     tasks += [asyncio.create_task(slowloris(i, args.port, args.small_path, stop, loris)) for i in range(args.slowloris)]
     await asyncio.sleep(args.duration)
     # The outcome is the state at the end of the window, taken before anything stops.
@@ -196,19 +200,20 @@ def probe(args) -> dict:
 
     period = 1.0 / args.per_second
     cpu0, t0 = cpu_seconds(), time.monotonic()
-    end = t0 + args.duration
-    slot = 0
-    while (due := t0 + slot * period) < end:
+    # Every slot due within the window is sent, late ones too (their wait counts); only what a
+    # stalled request still holds a probe timeout past the window is given up, as errors.
+    slots = round(args.duration * args.per_second)
+    give_up = t0 + args.duration + PROBE_TIMEOUT
+    for slot in range(slots):
+        due = t0 + slot * period
         now = time.monotonic()
-        if now >= end:
-            # Slots a stalled request kept from being sent: each waited at least until the end.
-            for k in range(slot, math.ceil(args.duration / period)):
+        if now >= give_up:
+            for k in range(slot, slots):
                 lat.append((now - (t0 + k * period)) * 1000)
                 error("not sent: the probe was held by a stalled request", now)
             break
         if due > now:
             time.sleep(due - now)
-        slot += 1
         start = time.monotonic()
         err = ""
         try:
@@ -253,6 +258,7 @@ def main() -> int:
     ap.add_argument("--per-second", type=float, default=50)
     ap.add_argument("--source", type=int, default=1)
     ap.add_argument("--duration", type=float, required=True)
+    ap.add_argument("--arrive", type=float, default=0.0)
     args = ap.parse_args()
     out = asyncio.run(load(args)) if args.mode == "load" else probe(args)
     print(json.dumps(out), flush=True)
