@@ -25,8 +25,12 @@ struct FastCGISink: ResponseSink {
         }
     }
 
-    /// Closes the worker's idle kept connections, so no request queues behind a slow one.
-    mutating func willTakeLong() { output.releaseIdleConnections() }
+    /// Closes the worker's idle kept connections, so no request queues behind a slow one, and
+    /// lets this connection buffer more of what may be a long body.
+    mutating func willTakeLong() {
+        output.releaseIdleConnections()
+        output.expectLongBody()
+    }
 }
 
 /// The CGI mode's `ResponseSink`: stdout.
