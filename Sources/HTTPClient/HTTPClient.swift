@@ -130,12 +130,17 @@ public final class HTTPClient {
         attached = true
 
         try drive { state.headComplete }
+        if let invalid = state.invalidHead {
+            detach()
+            throw invalid
+        }
         if !state.headComplete {
             let error = failure() ?? .transport("the upstream closed the connection without a response")
             detach()
             throw error
         }
-        return HTTPResponse(client: self, generation: generation, status: state.status, headers: state.headers)
+        return HTTPResponse(client: self, generation: generation, status: state.status, headers: state.headers,
+                            contentLength: state.contentLength)
     }
 
     /// Continues the current transfer, handing every body chunk to `consume`, until the

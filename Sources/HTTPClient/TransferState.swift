@@ -17,6 +17,11 @@ final class TransferState {
     var headers: [(name: String, value: String)] = []
     /// The blank line after a final response's headers has been read.
     var headComplete = false
+    /// The final head's body length (`HTTPResponse.contentLength`), once it is complete.
+    var contentLength: UInt64?
+    /// Why the final head was refused (its framing contradicts itself); the transfer was
+    /// aborted by the header callback, which makes libcurl close the connection.
+    var invalidHead: HTTPClientError?
     /// The write callback refused a chunk (no consumer yet) and libcurl paused receiving.
     var paused = false
     /// Receives body chunks while `HTTPResponse.readBody` runs; nil means "pause".
@@ -42,6 +47,8 @@ final class TransferState {
         status = 0
         headers = []
         headComplete = false
+        contentLength = nil
+        invalidHead = nil
         paused = false
         consumer = nil
         consumerError = nil
@@ -52,17 +59,20 @@ final class TransferState {
 
     /// CURLOPT_HEADERFUNCTION: one complete header line per call, status lines included.
     /// Interim (1xx) responses restart the collection, so only the final head is kept.
+    /// Returning 0 for a head that is refused aborts the transfer (CURLE_WRITE_ERROR).
     static let headerCallback: x2s3_curl_data_callback = { data, size, count, context in
         let n = size * count
         guard let data, let context else { return n }
         let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
         state.lastActivity = .now
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
-        state.takeHeaderLine(line)
-        return n
+        return state.takeHeaderLine(line) ? n : 0
     }
 
-    func takeHeaderLine(_ raw: String) {
+    /// Takes one header line; false when it completes a final head whose framing is
+    /// contradictory (see `invalidHead`).
+    @discardableResult
+    func takeHeaderLine(_ raw: String) -> Bool {
         var line = Substring(raw)
         // "\r\n" is one Character in Swift, so test for newlines, not for "\r" and "\n".
         while let last = line.last, last.isNewline { line = line.dropLast() }
@@ -72,12 +82,20 @@ final class TransferState {
             headers = []
             headComplete = false
         } else if line.isEmpty {
-            if status >= 200 { headComplete = true }
+            guard status >= 200 else { return true }
+            headComplete = true
+            do {
+                contentLength = try HTTPResponse.contentLength(in: headers)
+            } catch {
+                invalidHead = error
+                return false
+            }
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: " \t")
             let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
             headers.append((String(name), String(value)))
         }
+        return true
     }
 
     /// CURLOPT_WRITEFUNCTION: gathers body chunks in `stage` and hands the consumer a full
