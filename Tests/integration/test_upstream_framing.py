@@ -22,7 +22,7 @@ MODES = (*FRAMING_HEADS, "short-body")
 
 @pytest.fixture(scope="module")
 def framing(tmp_path_factory):
-    fakes = {m: FakeUpstream(m) for m in MODES}
+    fakes = {m: FakeUpstream(m) for m in (*MODES, "stall-body")}
     for f in fakes.values():
         f.start()
     top = tmp_path_factory.mktemp("framing")
@@ -32,16 +32,17 @@ def framing(tmp_path_factory):
     targets = file_target("data", data) + "".join(s3_target(m, f.url) for m, f in fakes.items())
     # One worker: every request below is served by the worker that met the bad upstream. Each
     # bucket's upstream client (a libcurl multi handle, kept for the worker's life) is opened
-    # before the fd baseline: by the warm-up, and for short-body (which the warm-up cannot
-    # read to its end) by one request here.
+    # before the fd baseline: by the warm-up, and for the two whose bodies are cut (which the
+    # warm-up cannot read to their end) by one request here.
     warm = ["/data/small.txt"] + [f"/{m}/warm" for m in FRAMING_HEADS]
     (top / "srv").mkdir()
     with private_server(top / "srv", targets, workers=1, warm=warm) as srv:
-        with requests.get(srv.base_url + "short-body/warm", stream=True, timeout=30) as r:
-            try:
-                r.content
-            except requests.RequestException:
-                pass
+        for mode in ("short-body", "stall-body"):
+            with requests.get(srv.base_url + f"{mode}/warm", stream=True, timeout=30) as r:
+                try:
+                    r.content
+                except requests.RequestException:
+                    pass
         wait_for(lambda: requests.get(srv.base_url + "data/small.txt", timeout=10).ok, 10)
         rebaseline(srv)
         yield srv, fakes
@@ -93,6 +94,26 @@ def test_upstream_body_shorter_than_announced_cuts_the_stream(framing):
         conn.close()
     print(f"\nupstream short body: the client got {got} of {MIB} bytes, then a cut")
     assert got <= 65536
+    the_worker_still_serves(srv, workers)
+
+
+def test_what_the_upstream_sent_before_stalling_reaches_the_client(framing):
+    """The worker gathers upstream bytes into large writes, but hands on what it has whenever
+    the upstream socket is drained: the 64 KiB sent before the stall must reach the client
+    (before the stall timeout cuts the stream), not wait for a full buffer that never comes."""
+    srv, _ = framing
+    workers = srv.worker_pids()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        conn.request("GET", "/stall-body/key.bin")
+        resp = conn.getresponse()
+        assert resp.status == 200
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            resp.read()
+        got = cut.value.partial
+    finally:
+        conn.close()
+    assert got == b"s" * 65536
     the_worker_still_serves(srv, workers)
 
 
