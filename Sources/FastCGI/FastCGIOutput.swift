@@ -43,6 +43,22 @@ public struct FastCGIOutput {
         idle.removeAll()
     }
 
+    /// Lets the connection hold more of a long body in the kernel (SO_SNDBUF, capped by the
+    /// system's net.core.wmem_max): the worker then blocks and wakes far less often while nginx
+    /// drains it (docs/bench.md). Unix-domain connections only: on TCP, setting it would turn
+    /// off the kernel's own autotuning of the buffer. Wraps `getsockopt(2)`/`setsockopt(2)`.
+    public mutating func expectLongBody() {
+        guard let direct else { return }
+        var domain: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(direct.fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0, domain == AF_UNIX else { return }
+        var size = Self.longBodySendBuffer
+        _ = setsockopt(direct.fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Asked for by `expectLongBody` (the kernel doubles it for its bookkeeping).
+    static let longBodySendBuffer: Int32 = 1 << 20
+
     /// Writes all of `bytes`, or throws `.clientGone` when the peer has gone away (libfcgi then
     /// marks the stream as failed and every later write fails too). Wraps `FCGX_PutStr`, or
     /// `FCGX_FFlush` and `writev(2)` for large writes.

@@ -8,8 +8,9 @@ internal import Glibc
 /// connection cache). The multi interface is what lets `send` return as soon as the response
 /// head is in — status and headers decide the client's response head — while the body is
 /// still on the wire: the write callback pauses the transfer until `HTTPResponse.readBody`
-/// supplies a consumer, then each chunk goes straight to it. Memory stays bounded by
-/// libcurl's receive buffer whatever the object's size.
+/// supplies a consumer, which then gets the body in pieces of up to the receive buffer's size.
+/// Memory stays bounded by that buffer (twice: libcurl's and the staging one) whatever the
+/// object's size.
 ///
 /// Not thread-safe, by design: a worker process serves one request at a time. Create it after
 /// `fork()` (libcurl's resolver threads and sockets must not be shared between processes).
@@ -21,10 +22,11 @@ public final class HTTPClient {
         /// Seconds without a single received byte before the transfer is abandoned. A stall
         /// timer, not a total deadline: a large object may take as long as it takes.
         public var stallTimeout: Double
-        /// libcurl's receive buffer: the largest chunk handed to a body consumer.
+        /// libcurl's receive buffer, and the largest chunk handed to a body consumer. The
+        /// default is libcurl's maximum: fewer, larger reads and writes per byte relayed.
         public var receiveBufferSize: Int
 
-        public init(connectTimeout: Double, stallTimeout: Double, receiveBufferSize: Int = 128 * 1024) {
+        public init(connectTimeout: Double, stallTimeout: Double, receiveBufferSize: Int = 512 * 1024) {
             self.connectTimeout = connectTimeout
             self.stallTimeout = stallTimeout
             self.receiveBufferSize = receiveBufferSize
@@ -34,7 +36,7 @@ public final class HTTPClient {
     private let stallTimeout: Duration
     private let easy: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
-    private let state = TransferState()
+    private let state: TransferState
     /// libcurl writes the detail of a failure here (CURLOPT_ERRORBUFFER).
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     /// The request header list, owned until the next request replaces it.
@@ -55,6 +57,7 @@ public final class HTTPClient {
         }
         self.easy = easy
         self.multi = multi
+        state = TransferState(stageCapacity: options.receiveBufferSize)
         stallTimeout = .milliseconds(max(1, Int(options.stallTimeout * 1000)))
         errorBuffer[0] = 0
         let context = Unmanaged.passUnretained(state).toOpaque()
@@ -127,12 +130,17 @@ public final class HTTPClient {
         attached = true
 
         try drive { state.headComplete }
+        if let invalid = state.invalidHead {
+            detach()
+            throw invalid
+        }
         if !state.headComplete {
             let error = failure() ?? .transport("the upstream closed the connection without a response")
             detach()
             throw error
         }
-        return HTTPResponse(client: self, generation: generation, status: state.status, headers: state.headers)
+        return HTTPResponse(client: self, generation: generation, status: state.status, headers: state.headers,
+                            contentLength: state.contentLength)
     }
 
     /// Continues the current transfer, handing every body chunk to `consume`, until the
@@ -176,6 +184,9 @@ public final class HTTPClient {
             let mc = curl_multi_perform(multi, &running)
             guard mc == CURLM_OK else { throw .setup(String(cString: curl_multi_strerror(mc))) }
             var result = CURLE_OK
+            // libcurl has read what the socket held (or finished): pass the staged bytes on
+            // before waiting for more.
+            state.flush()
             if x2s3_curl_multi_done(multi, easy, &result) != 0 { state.result = result }
             if state.result != nil || done() || state.consumerError != nil { return }
             if state.paused && state.consumer == nil { return }

@@ -11,6 +11,9 @@ public enum HTTPClientError: Error, Equatable, Sendable {
     case connectFailed(String)
     /// The connection broke or the peer spoke bad HTTP (reset, truncated body, ...).
     case transport(String)
+    /// The peer's reply contradicts itself (conflicting Content-Length fields, RFC 9112):
+    /// never forwarded, its connection closed.
+    case invalidResponse(String)
     /// libcurl could not be set up or was misused (a bug or resource exhaustion).
     case setup(String)
 

@@ -6,14 +6,18 @@ public final class HTTPResponse {
     public let status: Int
     /// Header fields in arrival order, names as sent.
     public let headers: [(name: String, value: String)]
+    /// The one length every Content-Length field agrees on; nil when there is none.
+    public let contentLength: UInt64?
     private let client: HTTPClient
     private let generation: Int
 
-    init(client: HTTPClient, generation: Int, status: Int, headers: [(name: String, value: String)]) {
+    init(client: HTTPClient, generation: Int, status: Int, headers: [(name: String, value: String)],
+         contentLength: UInt64?) {
         self.client = client
         self.generation = generation
         self.status = status
         self.headers = headers
+        self.contentLength = contentLength
     }
 
     deinit { client.cancel(generation: generation) }
@@ -22,6 +26,35 @@ public final class HTTPResponse {
     public func header(_ name: String) -> String? {
         let l = name.lowercased()
         return headers.first { $0.name.lowercased() == l }?.value
+    }
+
+    /// The body length a head announces, by RFC 9112 §6.3: several Content-Length fields (or
+    /// one holding a list) are usable only when every value is the same number, and a
+    /// Content-Length beside a Transfer-Encoding is an error. libcurl 7.88 instead takes the
+    /// last field (or the number a list starts with), so a contradictory head would read a
+    /// body of one length under the size announced to the client from another: a
+    /// complete-looking wrong body.
+    static func contentLength(in headers: [(name: String, value: String)]) throws(HTTPClientError) -> UInt64? {
+        var length: UInt64?
+        var chunked = false
+        for (name, value) in headers {
+            if name.lowercased() == "transfer-encoding" { chunked = true }
+            guard name.lowercased() == "content-length" else { continue }
+            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let text = item.trimmingCharacters(in: " \t")
+                guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt64(text) else {
+                    throw .invalidResponse("the upstream sent an invalid Content-Length (\(value))")
+                }
+                if let length, length != n {
+                    throw .invalidResponse("the upstream sent conflicting Content-Length values (\(length) and \(n))")
+                }
+                length = n
+            }
+        }
+        if chunked && length != nil {
+            throw .invalidResponse("the upstream sent both Content-Length and Transfer-Encoding")
+        }
+        return length
     }
 
     /// Streams the body: each chunk is handed to `consume` as libcurl receives it. If

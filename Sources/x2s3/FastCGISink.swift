@@ -47,8 +47,12 @@ struct FastCGISink: ResponseSink {
     /// Bytes spliced between two progress marks.
     static let spliceStep: UInt64 = 256 << 10
 
-    /// Closes the worker's idle kept connections, so no request queues behind a slow one.
-    mutating func willTakeLong() { output.releaseIdleConnections() }
+    /// Closes the worker's idle kept connections, so no request queues behind a slow one, and
+    /// lets this connection buffer more of what may be a long body.
+    mutating func willTakeLong() {
+        output.releaseIdleConnections()
+        output.expectLongBody()
+    }
 }
 
 /// The CGI mode's `ResponseSink`: stdout.

@@ -106,10 +106,26 @@ def worker_serving(srv: Server, filename: str) -> int | None:
 
 # --- a misbehaving upstream ---------------------------------------------------------------
 
+# Self-contradictory heads (RFC 9112 §6.3), each followed by FRAMING_BODY (or chunks of it).
+# libcurl 7.88 reads such a body by the last Content-Length (or the first number of a list),
+# while the first one is the size a gateway that reads headers naively announces.
+FRAMING_BODY = pattern_bytes(128 * 1024, seed=5)
+FRAMING_HEADS = {
+    "two-lengths": b"Content-Length: 65536\r\nContent-Length: 131072\r\n",
+    "length-list": b"Content-Length: 65536, 131072\r\n",
+    "length-and-chunked": b"Content-Length: 65536\r\nTransfer-Encoding: chunked\r\n",
+    # A 206 (whatever was asked) whose length is not its range's.
+    "range-length": b"Content-Range: bytes 0-65535/1048576\r\nContent-Length: 131072\r\n",
+}
+
+
 class FakeUpstream(threading.Thread):
     """Modes: "reset" (RST as soon as the request arrives), "stall" (read the request, never
     answer), "stall-body" (send a 200 head promising 1 MiB and 64 KiB of it, then stall),
-    "garbage" (answer with bytes that are not HTTP). Held connections are closed by close()."""
+    "garbage" (answer with bytes that are not HTTP), "short-body" (a 200 head promising 1 MiB,
+    64 KiB of it, then close), and the FRAMING_HEADS modes (a 200 whose Content-Length fields
+    contradict each other or a Transfer-Encoding, with FRAMING_BODY; no body for a HEAD).
+    Held connections are closed by close()."""
 
     def __init__(self, mode: str):
         super().__init__(daemon=True)
@@ -133,7 +149,7 @@ class FakeUpstream(threading.Thread):
             self.held.append(conn)
             conn.settimeout(2)
             try:
-                conn.recv(65536)
+                request = conn.recv(65536)
                 self.requests += 1
                 if self.mode == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -145,8 +161,27 @@ class FakeUpstream(threading.Thread):
                 elif self.mode == "garbage":
                     conn.sendall(b"\x00\xffSSH-2.0-not-http\r\n\r\n" * 4)
                     conn.close()
+                elif self.mode == "short-body":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n"
+                                 b"Content-Type: application/octet-stream\r\n\r\n" + FRAMING_BODY[:65536])
+                    conn.close()
+                elif self.mode in FRAMING_HEADS:
+                    conn.sendall(self.framing_reply(self.mode, request.startswith(b"HEAD ")))
+                    conn.close()
             except OSError:
                 pass
+
+    @staticmethod
+    def framing_reply(mode: str, head_only: bool) -> bytes:
+        status = b"206 Partial Content" if mode == "range-length" else b"200 OK"
+        head = (b"HTTP/1.1 " + status + b"\r\n" + FRAMING_HEADS[mode]
+                + b"Last-Modified: Tue, 24 Nov 2026 16:43:15 GMT\r\n\r\n")
+        if head_only:
+            return head
+        if mode == "length-and-chunked":
+            return head + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in
+                                   (FRAMING_BODY[i:i + 32768] for i in range(0, len(FRAMING_BODY), 32768))) + b"0\r\n\r\n"
+        return head + FRAMING_BODY
 
     def close(self) -> None:
         self.stopping.set()

@@ -59,7 +59,7 @@ final class S3Backend: StorageBackend {
     func head(_ key: String) throws(S3Error) -> ObjectInfo {
         let r = try exchange(method: "HEAD", key: key)
         guard r.status == 200 else { throw Self.mapError(status: r.status, code: nil, message: nil, key: key) }
-        guard let size = r.header("Content-Length").flatMap({ UInt64($0) }) else {
+        guard let size = r.contentLength else {
             throw .badGateway("The upstream storage sent no object size.")
         }
         return info(r, size: size)
@@ -69,13 +69,17 @@ final class S3Backend: StorageBackend {
         let r = try exchange(method: "GET", key: key, headers: range.map { [("Range", Self.rangeHeader($0))] } ?? [])
         switch r.status {
         case 200:
-            guard let size = r.header("Content-Length").flatMap({ UInt64($0) }) else {
+            guard let size = r.contentLength else {
                 throw .badGateway("The upstream storage sent no object size.")
             }
             return S3ObjectBody(info: info(r, size: size), available: 0..<size, response: r)
         case 206:
             guard let (part, total) = r.header("Content-Range").flatMap(Self.parseContentRange) else {
                 throw .badGateway("The upstream storage sent an unusable Content-Range.")
+            }
+            // A part whose length contradicts its range would be cut short or read wrongly.
+            if let length = r.contentLength, length != UInt64(part.count) {
+                throw .badGateway("The upstream storage sent a Content-Length that contradicts its Content-Range.")
             }
             return S3ObjectBody(info: info(r, size: total), available: part, response: r)
         case 416:
@@ -189,6 +193,7 @@ final class S3Backend: StorageBackend {
         case .stalled: return .gatewayTimeout("The upstream storage timed out.")
         case .connectFailed: return .serviceUnavailable("The upstream storage is unreachable.")
         case .transport: return .badGateway("The connection to the upstream storage failed.")
+        case .invalidResponse: return .badGateway("The upstream storage sent an invalid response.")
         case .setup: return .internalError("The upstream request could not be made.")
         }
     }
