@@ -45,6 +45,7 @@ def main_rows(r: dict) -> list[str]:
         f"| 64 MiB MB/s, stream mode with libfcgi's 8 KiB records (before FastCGIOutput's direct records) | {r['large_stream_libfcgi']:,.0f} | nginx static {r['large_static']:,.0f} | {r['ratio_large_stream_libfcgi_large_static']:.2f}× | (info) | |",
         f"| 64 MiB MB/s, offload mode | {r['large_offload']:,.0f} | nginx static {r['large_static']:,.0f} | {l_off:.2f}× | ≥ 0.9× | {ok(l_off >= 0.9)} |",
         f"| 64 MiB MB/s from an S3 target through x2s3 (moto upstream), 1 connection | {r['upstream_x2s3']:,.0f} | the same upstream read directly {r['upstream_direct']:,.0f} | {up:.2f}× | ≥ 0.9× | {ok(up >= 0.9)} |",
+        f"| 64 MiB MB/s from an S3 target through x2s3 (moto upstream), 1 connection | {r['upstream_x2s3']:,.0f} | the same upstream through nginx's proxy_pass on the same nginx (the same hop, no worker) {r['upstream_proxy']:,.0f} | {r['ratio_upstream_x2s3_upstream_proxy']:.2f}× | (info) | |",
         f"| ListObjectsV2 page, flat dir ({int(r['list_flat_pages'])} pages) | last {r['list_flat_last_ms']:.2f} ms | first {r['list_flat_first_ms']:.2f} ms | {flat:.2f}× | ≤ 1.5× | {ok(flat <= 1.5)} |",
         f"| ListObjectsV2 page, nested tree ({int(r['list_tree_pages'])} pages) | last {r['list_tree_last_ms']:.2f} ms | first {r['list_tree_first_ms']:.2f} ms | {tree:.2f}× | ≤ 1.5× | {ok(tree <= 1.5)} |",
     ] + bench_huge.rows(r["huge"], ok) + [
