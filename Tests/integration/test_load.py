@@ -145,11 +145,9 @@ def test_clients_aborting_64mib_downloads_leave_fds_and_workers_unchanged(big_se
 # --- (c) slow readers -------------------------------------------------------------------------
 
 def test_slow_readers_hold_workers_while_other_clients_are_served(big_server):
-    """Two clients read 64 MiB at about 1 KB/s on a pool of 4. With
-    `fastcgi_max_temp_file_size 0`, nginx buffers 2 MiB per response and then stops reading
-    from the worker, so each slow reader pins one worker for its whole download (no disk
-    spooling). The other workers keep serving. The trade-off, documented in
-    docs/hardening.md: size the pool for concurrent slow downloads plus CPU."""
+    """Two clients read 64 MiB at about 1 KB/s on a pool of 4. nginx spools what they have not
+    taken, so at most their two workers are busy with them (none, once the responses are
+    spooled) and the other workers keep serving (docs/hardening.md)."""
     srv = big_server
     hold = 20 if LONG else 5
     fds = srv.fd_counts()
@@ -196,7 +194,7 @@ def test_slow_readers_hold_workers_while_other_clients_are_served(big_server):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
     after = fds_settle(srv, fds, 10)
-    print(f"\nslow readers: 2 at ~1 KB/s for {hold}s read {slow_read} bytes and pinned {len(busy)} of "
+    print(f"\nslow readers: 2 at ~1 KB/s for {hold}s read {slow_read} bytes and held {len(busy)} of "
           f"{len(srv.worker_pids())} workers; meanwhile {served} other requests served, errors: {len(errors)}")
     assert not errors, errors[:10]
     assert served > 0 and alive
