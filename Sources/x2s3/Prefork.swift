@@ -178,7 +178,7 @@ struct Pool {
             let fresh = try startup.loadConfig()
             config = fresh
             logger.logLevel = Startup.level(fresh.logLevel)
-            startup.warnIgnoredKeys(fresh, logger: logger)
+            startup.warnAbout(fresh, logger: logger)
         } catch {
             logger.error("config reload failed; keeping the current config", metadata: ["error": "\(error)"])
             return

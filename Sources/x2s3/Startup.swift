@@ -43,10 +43,14 @@ struct Startup: Sendable {
         }
     }
 
-    /// One warning per key the original accepts but x2s3 ignores.
-    func warnIgnoredKeys(_ config: Config, logger: Logger) {
+    /// One warning per key the original accepts but x2s3 ignores, and one per setting that
+    /// loads but probably does not do what was meant (`Config.warnings`).
+    func warnAbout(_ config: Config, logger: Logger) {
         for key in config.ignoredKeys {
             logger.warning("config key has no effect in x2s3; ignored", metadata: ["key": "\(key)"])
+        }
+        for warning in config.warnings {
+            logger.warning("config: \(warning)")
         }
     }
 }

@@ -57,7 +57,7 @@ struct X2S3Command: ParsableCommand {
         LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format) }
         var logger = Logger(label: "x2s3")
         logger.logLevel = Startup.level(loaded.logLevel)
-        startup.warnIgnoredKeys(loaded, logger: logger)
+        startup.warnAbout(loaded, logger: logger)
         do {
             try serve(startup: startup, config: loaded, logger: logger)
         } catch where format == .json {

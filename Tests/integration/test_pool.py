@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -20,7 +21,7 @@ import pytest
 import requests
 
 from conftest import REQUEST_ID
-from faults import FakeUpstream, bare_pool, file_target, s3_target, wait_for
+from faults import BIN, FakeUpstream, bare_pool, file_target, s3_target, wait_for
 from serve_instance import ServeInstance
 
 
@@ -163,3 +164,14 @@ def test_workers_exit_when_their_leader_dies(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         assert wait_for(lambda: not any(alive(w) for w in workers), 10), [w for w in workers if alive(w)]
+
+
+def test_a_stuck_after_below_an_upstream_read_timeout_is_warned_about_at_start(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("targets:\n" + file_target("data", data)
+                   + s3_target("up", "http://127.0.0.1:9", read_timeout=45) + "pool: {stuck_after: 30}\n")
+    out = subprocess.run([str(BIN), "--check-config", "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert 'pool.stuck_after (30.0 s) is not above the read_timeout of target "up" (45.0 s)' in out.stderr, out.stderr
