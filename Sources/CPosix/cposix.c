@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/vfs.h>
+#include <malloc.h>
 
 _Static_assert(sizeof(struct open_how) == 24, "open_how layout changed");
 
@@ -39,3 +40,5 @@ int cposix_fs_type(int fd, int64_t *type) {
     if (r == 0) *type = (int64_t)fs.f_type;
     return r;
 }
+
+int cposix_malloc_trim(void) { return malloc_trim(0); }

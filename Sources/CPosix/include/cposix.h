@@ -17,6 +17,10 @@ int cposix_open_beneath_nofollow(int dirfd, const char *path, int flags);
 // errno. Swift's Glibc module does not export <sys/vfs.h>.
 int cposix_fs_type(int fd, int64_t *type);
 
+// malloc_trim(3): hands free heap pages back to the kernel. Swift's Glibc module does not
+// export <malloc.h>.
+int cposix_malloc_trim(void);
+
 // Compile-time checks that the constants match the kernel ABI we were built against.
 int cposix_resolve_beneath_flag(void);
 #endif

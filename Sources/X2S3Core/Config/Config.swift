@@ -15,6 +15,8 @@ public struct Config: Sendable, Equatable {
     public var localName: String = "local"
     /// Bucket targets in config order (the `localPath` one, if any, last).
     public var targets: [Target] = []
+    /// Sorted-name caching for listings (`listing_cache`).
+    public var listingCache = ListingCacheSettings()
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

@@ -8,10 +8,13 @@ public struct Dispatcher {
     /// Opened backends by lower-cased bucket name; a worker keeps them across requests.
     var backends: [String: any StorageBackend] = [:]
     var requestIDs = RequestIDGenerator()
+    /// Sorted directory names for every file bucket of this worker.
+    let listCache: SortedNameCache
 
     public init(config: Config, logger: Logger) {
         self.config = config
         self.logger = logger
+        listCache = SortedNameCache(settings: config.listingCache)
     }
 
     /// The source swift-log derives from `#fileID` (the module name), derived once: left to
