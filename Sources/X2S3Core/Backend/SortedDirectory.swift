@@ -181,8 +181,9 @@ final class SortedDirectory {
 }
 
 /// Collects a directory's entries packed in three flat arrays (not one array per name: a
-/// million names would cost a million allocations and several times their size), then sorts
-/// them into a `SortedDirectory` image.
+/// million names would cost a million allocations and several times their size), sorts them,
+/// and writes the sorted image piece by piece: into memory for a small directory, straight
+/// into the index file for a large one (so a million names are never held twice).
 struct SortedDirectoryBuilder {
     private var names: [UInt8] = []
     private var starts: [UInt32] = []
@@ -191,6 +192,7 @@ struct SortedDirectoryBuilder {
     private(set) var fits = true
 
     var count: Int { kinds.count }
+    var imageSize: Int { SortedDirectory.headerSize + 5 * count + 4 + names.count }
 
     mutating func append(_ name: [UInt8], _ kind: ListEntryKind) {
         guard fits, names.count + name.count <= Int(UInt32.max) else {
@@ -202,44 +204,82 @@ struct SortedDirectoryBuilder {
         kinds.append(kind)
     }
 
-    /// The sorted image for `key`, made at `now`. The sort compares slices of the packed
-    /// buffer, so it allocates nothing per comparison.
-    func build(key: SortedNameCache.Key, now: Int64) -> SortedDirectory {
-        let n = kinds.count
-        var order = [UInt32](repeating: 0, count: n)
-        for i in 0..<n { order[i] = UInt32(i) }
-        var ends = Array(starts.dropFirst())
-        ends.append(UInt32(names.count))
+    private func end(_ i: Int) -> Int { i + 1 < starts.count ? Int(starts[i + 1]) : names.count }
+
+    /// Entry numbers in S3 order. The sort compares slices of the packed buffer, so it
+    /// allocates nothing per comparison.
+    func sortedOrder() -> [UInt32] {
+        var order = [UInt32](repeating: 0, count: count)
+        for i in 0..<count { order[i] = UInt32(i) }
         names.withUnsafeBytes { buf in
             starts.withUnsafeBufferPointer { s in
-                ends.withUnsafeBufferPointer { e in
-                    kinds.withUnsafeBufferPointer { k in
-                        order.sort { i, j in
-                            SortedDirectory.compare(UnsafeRawBufferPointer(rebasing: buf[Int(s[Int(i)])..<Int(e[Int(i)])]), k[Int(i)].isDirectory,
-                                                    UnsafeRawBufferPointer(rebasing: buf[Int(s[Int(j)])..<Int(e[Int(j)])]), k[Int(j)].isDirectory) < 0
-                        }
+                kinds.withUnsafeBufferPointer { k in
+                    let total = UInt32(buf.count)
+                    func slice(_ i: Int) -> UnsafeRawBufferPointer {
+                        UnsafeRawBufferPointer(rebasing: buf[Int(s[i])..<Int(i + 1 < s.count ? s[i + 1] : total)])
+                    }
+                    order.sort { i, j in
+                        SortedDirectory.compare(slice(Int(i)), k[Int(i)].isDirectory, slice(Int(j)), k[Int(j)].isDirectory) < 0
                     }
                 }
             }
         }
-        let headerSize = SortedDirectory.headerSize
-        let kindsStart = headerSize + 4 * (n + 1)
-        let namesStart = kindsStart + n
-        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: namesStart + names.count, alignment: 8)
-        let flags = kinds.contains(where: \.isLink) ? SortedDirectory.hasLinksFlag : 0
-        SortedDirectory.Header.write(into: image, key: key, flags: flags, count: n, namesLength: names.count, createdAt: now)
-        var position = 0
-        names.withUnsafeBytes { buf in
-            for (rank, i) in order.enumerated() {
-                let lo = Int(starts[Int(i)]), hi = Int(ends[Int(i)])
-                image.storeBytes(of: UInt32(position).littleEndian, toByteOffset: headerSize + 4 * rank, as: UInt32.self)
-                image[kindsStart + rank] = kinds[Int(i)].rawValue
-                UnsafeMutableRawBufferPointer(rebasing: image[(namesStart + position)..<(namesStart + position + hi - lo)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: buf[lo..<hi]))
-                position += hi - lo
+        return order
+    }
+
+    /// The image for `key`, made at `now`, in `order`, handed to `write` in pieces of at most
+    /// 64 KiB.
+    func emit(order: [UInt32], key: SortedNameCache.Key, now: Int64,
+              to write: (UnsafeRawBufferPointer) throws(Errno) -> Void) throws(Errno) {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        defer { chunk.deallocate() }
+        var used = 0
+        func put(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
+            var rest = bytes
+            while !rest.isEmpty {
+                let n = min(rest.count, chunk.count - used)
+                UnsafeMutableRawBufferPointer(rebasing: chunk[used..<(used + n)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[0..<n]))
+                used += n
+                rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+                if used == chunk.count {
+                    try write(UnsafeRawBufferPointer(chunk))
+                    used = 0
+                }
             }
         }
-        image.storeBytes(of: UInt32(position).littleEndian, toByteOffset: headerSize + 4 * n, as: UInt32.self)
+        func put32(_ v: UInt32) throws(Errno) { try withUnsafeBytes(of: v.littleEndian) { (b) throws(Errno) in try put(b) } }
+
+        let header = UnsafeMutableRawBufferPointer.allocate(byteCount: SortedDirectory.headerSize, alignment: 8)
+        defer { header.deallocate() }
+        let flags = kinds.contains(where: \.isLink) ? SortedDirectory.hasLinksFlag : 0
+        SortedDirectory.Header.write(into: header, key: key, flags: flags, count: count, namesLength: names.count, createdAt: now)
+        try put(UnsafeRawBufferPointer(header))
+        var position: UInt32 = 0
+        for i in order {
+            try put32(position)
+            position += UInt32(end(Int(i))) - starts[Int(i)]
+        }
+        try put32(position)
+        for i in order { try withUnsafeBytes(of: kinds[Int(i)].rawValue) { (b) throws(Errno) in try put(b) } }
+        let failure: Errno? = names.withUnsafeBytes { buf in
+            for i in order {
+                do throws(Errno) { try put(UnsafeRawBufferPointer(rebasing: buf[Int(starts[Int(i)])..<end(Int(i))])) } catch { return error }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        if used > 0 { try write(UnsafeRawBufferPointer(rebasing: chunk[0..<used])) }
+    }
+
+    /// The sorted image in memory.
+    func build(order: [UInt32], key: SortedNameCache.Key, now: Int64) -> SortedDirectory {
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: imageSize, alignment: 8)
+        var filled = 0
+        // Writing into memory cannot fail.
+        try? emit(order: order, key: key, now: now) { piece in
+            UnsafeMutableRawBufferPointer(rebasing: image[filled..<(filled + piece.count)]).copyMemory(from: piece)
+            filled += piece.count
+        }
         return SortedDirectory(heap: image)
     }
 }

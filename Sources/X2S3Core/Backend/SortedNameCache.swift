@@ -89,17 +89,17 @@ public final class SortedNameCache {
         return dir
     }
 
-    /// Reads and sorts the directory; a large one, when trusted, goes to the shared index and
-    /// comes back mapped from there, and its heap image is freed on return.
+    /// Reads and sorts the directory; a large one, when trusted, is written to the shared index
+    /// and comes back mapped from there.
     private func sort(_ key: Key, trusted: Bool, now: Int64,
                       load: () throws(Errno) -> SortedDirectoryBuilder) throws(Errno) -> (SortedDirectory, large: Bool) {
         let builder = try load()
         guard builder.fits else { throw Errno.ioError }
         loads += 1
-        let dir = builder.build(key: key, now: now)
-        let large = dir.count >= indexMinEntries
-        if trusted, large, let index, let shared = index.store(dir, key: key, now: now) { return (shared, true) }
-        return (dir, large)
+        let large = builder.count >= indexMinEntries
+        let order = builder.sortedOrder()
+        if trusted, large, let index, let shared = index.store(builder, order: order, key: key, now: now) { return (shared, true) }
+        return (builder.build(order: order, key: key, now: now), large)
     }
 
     private func insert(_ key: Key, _ dir: SortedDirectory) {

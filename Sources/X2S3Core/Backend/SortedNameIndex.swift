@@ -59,16 +59,16 @@ final class SortedNameIndex {
         return dir
     }
 
-    /// Writes `dir` (a heap image for `key`) as the shared file and returns it mapped from
-    /// there, or nil when it cannot be written or is larger than the whole disk budget.
-    func store(_ dir: SortedDirectory, key: SortedNameCache.Key, now: Int64) -> SortedDirectory? {
-        guard !dir.isMapped, dir.image.count <= diskBudget else { return nil }
+    /// Writes the sorted image of `entries` as the shared file for `key` and returns it
+    /// mapped from there, or nil when it cannot be written or is larger than the whole budget.
+    func store(_ entries: SortedDirectoryBuilder, order: [UInt32], key: SortedNameCache.Key, now: Int64) -> SortedDirectory? {
+        guard entries.imageSize <= diskBudget else { return nil }
         let name = Self.fileName(key)
         writes += 1
         let temporary = ".tmp-\(CurrentProcess.id)-\(writes)-\(name)"
         do {
             let fd = try directory.createExclusive(at: temporary, mode: 0o600)
-            try fd.writeAll(dir.image)
+            try entries.emit(order: order, key: key, now: now) { (piece) throws(Errno) in try fd.writeAll(piece) }
             try directory.rename(temporary, to: name)
         } catch {
             try? directory.remove(temporary)
