@@ -1,5 +1,4 @@
 internal import Glibc
-internal import CPosix
 
 /// A whole file mapped read-only and shared, unmapped exactly once in `deinit`. Pages are read
 /// on first touch and belong to the page cache, so every process mapping the same file shares
@@ -20,12 +19,4 @@ public final class MappedFile {
 
     /// Wraps `munmap(2)`.
     deinit { _ = munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
-}
-
-/// The heap allocator's housekeeping.
-public enum Heap {
-    /// Hands free heap memory back to the kernel, after a large transient allocation (sorting
-    /// a huge directory) would otherwise leave the process's RSS at its peak. Wraps
-    /// `malloc_trim(3)` (through CPosix).
-    public static func releaseFreeMemory() { _ = cposix_malloc_trim() }
 }
