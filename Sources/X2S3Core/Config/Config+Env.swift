@@ -1,6 +1,6 @@
 /// `X2S3_*` environment overrides, as pydantic-settings applied them in the original:
 /// names are case-insensitive, scalars replace the file's values, `X2S3_TARGETS` (JSON or
-/// YAML flow text) replaces the whole list, and `X2S3_CLIENT_OPTIONS__<client>__<option>`
+/// YAML flow text) replaces the whole list (`X2S3_LISTING_CACHE` likewise its mapping), and `X2S3_CLIENT_OPTIONS__<client>__<option>`
 /// sets one client default. Unlike the original, values are type-checked like file values.
 ///
 /// An empty variable counts as unset: deployment tools often export `X2S3_LOCAL_PATH=` for
@@ -20,7 +20,7 @@ extension RawSettings {
             let key = String(name.dropFirst(5)).lowercased()
             if Self.scalarOverrides.contains(key) {
                 top[key] = .variable(name, value, path: key)
-            } else if key == "targets" || key == "pool" {
+            } else if key == "targets" || key == "pool" || key == "listing_cache" {
                 top[key] = try Self.parse(variable: name, value, path: key)
             } else if key == "client_options" {
                 if let options = try Self.parse(variable: name, value, path: key) { try setClientOptions(options) }

@@ -12,10 +12,13 @@ public struct Dispatcher {
     /// Answer every request 503 SlowDown: this worker is the pool's overflow while every other
     /// worker is busy.
     public var shedding = false
+    /// Sorted directory names for every file bucket of this worker.
+    let listCache: SortedNameCache
 
     public init(config: Config, logger: Logger) {
         self.config = config
         self.logger = logger
+        listCache = SortedNameCache(settings: config.listingCache)
     }
 
     /// The source swift-log derives from `#fileID` (the module name), derived once: left to
