@@ -1,6 +1,6 @@
 """The production nginx front (nginx/production.conf.template + cache.conf + tls.conf + offload.conf):
 TLS with a self-signed certificate made at test time, HTTP/2, the response cache and its traps
-(original-behaviour §9), HSTS, offload behind the cache. Each check looks at what reached the
+(docs/original.md#deployment-lessons), HSTS, offload behind the cache. Each check looks at what reached the
 worker (its log lines, by REQUEST_URI) as well as at what the client got."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 boto3 / the AWS CLI / rclone as clients. Everything listens on 127.0.0.1 only, and every process
 started here is stopped by PID at teardown.
 
-Targets under test (decisions §1, §3; issue 4):
+Targets under test (docs/contract.md#backends-and-scale-out):
   anon    the upstream bucket, anonymous, unsigned
   pref    the same bucket rooted at prefix `data/`
   signed  a bucket on a second moto that verifies SigV4 (INITIAL_NO_AUTH_ACTION_COUNT), keys from files
