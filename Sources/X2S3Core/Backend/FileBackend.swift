@@ -4,7 +4,9 @@ import Posix
 /// so `..`, absolute paths and symlinks leading outside are refused by the kernel itself, with
 /// no window between a check and the open.
 public final class FileBackend: StorageBackend {
-    let root: FileDescriptor
+    /// The root directory, re-validated against its configured path (datasets get replaced).
+    let bucketRoot: BucketRoot
+    var root: FileDescriptor { bucketRoot.current }
     let options: FileOptions
     let bucket: String
     let etags: ETagPolicy
@@ -16,7 +18,7 @@ public final class FileBackend: StorageBackend {
     public init(bucket: String, options: FileOptions, listCache: SortedNameCache? = nil) throws(S3Error) {
         self.listCache = listCache ?? SortedNameCache()
         do {
-            root = try FileDescriptor.openDirectory(options.path)
+            bucketRoot = try BucketRoot(configuredPath: options.configuredPath, realPath: options.path)
         } catch {
             throw .serviceUnavailable("The bucket's storage is not available.")
         }
@@ -52,7 +54,12 @@ public final class FileBackend: StorageBackend {
         let fd: FileDescriptor
         let st: FileStat
         do {
-            fd = try root.openBeneath(key)
+            do {
+                fd = try root.openBeneath(key)
+            } catch where FileBackend.isMiss(error) && bucketRoot.revalidateAfterMiss() {
+                // The root was replaced since the last check: the key may exist in the new one.
+                fd = try root.openBeneath(key)
+            }
             st = try fd.stat()
         } catch {
             throw FileBackend.map(error, key: key)
@@ -85,6 +92,11 @@ public final class FileBackend: StorageBackend {
             }
         }
         return length != 0 && !(length == dots && dots <= 2)
+    }
+
+    /// Errors that mean "not here", after which the root is worth re-validating at once.
+    static func isMiss(_ errno: Errno) -> Bool {
+        errno == .noSuchFileOrDirectory || errno == .notDirectory || errno == .stale
     }
 
     /// errno → S3: anything that means "no such object here" is NoSuchKey (including paths

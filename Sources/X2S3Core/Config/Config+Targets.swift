@@ -122,7 +122,8 @@ struct TargetDecoder {
 
     private func fileOptions(_ o: [String: ConfigValue], context: ConfigValue) throws(ConfigError) -> FileOptions {
         guard let p = o["path"] else { throw context.error("missing required option path") }
-        var f = FileOptions(path: try checked(ConfigFiles.directory(try p.nonEmptyString()), p))
+        let given = try p.nonEmptyString()
+        var f = FileOptions(path: try checked(ConfigFiles.directory(given), p), configuredPath: ConfigFiles.absolute(given))
         if let v = o["buffer_size"] { f.bufferSize = try v.int(in: 1024...(16 << 20)) }
         if let v = o["calculate_etags"] { f.calculateETags = try v.bool() }
         if let v = o["offload"] { f.offload = try v.bool() }

@@ -114,6 +114,9 @@ public struct Target: Sendable, Equatable {
 public struct FileOptions: Sendable, Equatable {
     /// The bucket root directory (must exist; resolved at load time).
     public var path: String
+    /// The root as configured (absolute), before symlinks were resolved: re-checked while
+    /// serving, so a re-pointed symlink or a replaced directory is followed.
+    public var configuredPath: String
     /// Read size when streaming, in bytes.
     public var bufferSize: Int = 65536
     /// Content-MD5 ETags instead of the cheap (mtime, size) ones.
@@ -121,7 +124,10 @@ public struct FileOptions: Sendable, Equatable {
     /// Hand the bytes to nginx with X-Accel-Redirect (only when nginx announces the internal location).
     public var offload: Bool = false
 
-    public init(path: String) { self.path = path }
+    public init(path: String, configuredPath: String? = nil) {
+        self.path = path
+        self.configuredPath = configuredPath ?? path
+    }
 }
 
 /// Options of a `client: s3` (alias `aioboto`) target.

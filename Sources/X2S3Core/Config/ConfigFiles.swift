@@ -38,6 +38,14 @@ enum ConfigFiles {
     }
 
     /// The canonical path of an existing directory. Wraps `realpath` and `stat`.
+    /// `path` made absolute against the working directory, symlinks kept (a bucket root is
+    /// re-checked by this name while serving, so a re-pointed symlink is followed).
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
+    }
+
     static func directory(_ path: String) -> Result<String, ConfigFailure> {
         guard let resolved = realpath(path, nil) else {
             let code = errno

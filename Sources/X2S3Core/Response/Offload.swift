@@ -69,7 +69,7 @@ enum Offload {
 /// A file opened without following any symlink, so its absolute path names it for nginx.
 final class OffloadableFileBody: ObjectBody {
     let file: FileObjectBody
-    /// The bucket root (canonical: the config stores its realpath) plus the key.
+    /// The bucket root's realpath (of the directory the key was opened in) plus the key.
     let absolutePath: String
     var info: ObjectInfo { file.info }
     var available: Range<UInt64> { file.available }
@@ -89,6 +89,7 @@ extension FileBackend {
     /// fails for any reason (a symlink, a miss, a directory), so the caller takes the usual path
     /// and reports the usual error. Same facts and ETag as `openFile`.
     func openOffloadable(_ key: String) -> OffloadableFileBody? {
+        let root = self.root
         guard FileBackend.isListableKey(key),
               let fd = try? root.openBeneathNoSymlinks(key),
               let st = try? fd.stat(), st.kind == .regular
@@ -96,6 +97,7 @@ extension FileBackend {
         let info = ObjectInfo(size: st.size, lastModified: Timestamp(seconds: st.mtimeSeconds, nanoseconds: st.mtimeNanoseconds),
                               etag: etags.etag(for: fd, stat: st))
         let file = FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
-        return OffloadableFileBody(file: file, absolutePath: options.path + "/" + key)
+        // The realpath of the directory opened now (re-resolved when the root was replaced).
+        return OffloadableFileBody(file: file, absolutePath: bucketRoot.realPath + "/" + key)
     }
 }
