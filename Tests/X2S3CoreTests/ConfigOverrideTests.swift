@@ -177,7 +177,7 @@ final class ConfigOverrideTests {
         ("X2S3_LOCAL_PATH", "/nonexistent-x2s3", "X2S3_LOCAL_PATH: directory /nonexistent-x2s3 does not exist"),
         ("X2S3_CLIENT_OPTIONS__file__buffer_size", "abc", #"X2S3_CLIENT_OPTIONS__file__buffer_size: expected an integer, got "abc""#),
         ("X2S3_CLIENT_OPTIONS__fiel__path", "/tmp", "X2S3_CLIENT_OPTIONS__fiel__path: expected X2S3_CLIENT_OPTIONS__<file|s3|aioboto>__<option>"),
-        ("X2S3_CLIENT_OPTIONS__file__buffer", "1", "X2S3_CLIENT_OPTIONS__file__buffer: unknown file option (expected one of: path, buffer_size, calculate_etags, offload)"),
+        ("X2S3_CLIENT_OPTIONS__file__buffer", "1", "X2S3_CLIENT_OPTIONS__file__buffer: unknown file option (expected one of: path, buffer_size, calculate_etags, offload, virtual_prefix)"),
         ("X2S3_TARGETS", #"[{"name": "a", "client": "file", "options": {"path": "/nonexistent-x2s3"}}]"#,
          "X2S3_TARGETS:1:54: targets[0].options.path: directory /nonexistent-x2s3 does not exist"),
         ("X2S3_TARGETS", "[{name: a", "X2S3_TARGETS:2:1: targets: did not find expected ',' or '}' (while parsing a flow mapping started at 1:2)"),

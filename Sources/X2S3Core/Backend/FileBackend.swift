@@ -31,19 +31,35 @@ public final class FileBackend: StorageBackend {
     public var rootModified: Int64 { (try? root.stat().mtimeSeconds) ?? 0 }
 
     public func head(_ key: String) throws(S3Error) -> ObjectInfo {
-        let (_, info) = try openFile(key)
-        return info
+        try inDirectory(key) { name throws(S3Error) in try openFile(name).1 }
     }
 
     public func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
-        if options.offload, let body = openOffloadable(key) { return body }  // Offload.swift
-        let (fd, info) = try openFile(key)
-        return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
+        try inDirectory(key) { name throws(S3Error) -> any ObjectBody in
+            if options.offload, let body = openOffloadable(name) { return body }  // Offload.swift
+            let (fd, info) = try openFile(name)
+            return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
+        }
+    }
+
+    /// Runs `body` with the key's name in the directory (`virtual_prefix` removed); a key
+    /// outside the virtual prefix does not exist. A NoSuchKey names the key the client asked for.
+    private func inDirectory<T>(_ key: String, _ body: (String) throws(S3Error) -> T) throws(S3Error) -> T {
+        let prefix = options.virtualPrefix
+        if prefix.isEmpty { return try body(key) }
+        guard key.utf8.starts(with: prefix.utf8) else { throw .noSuchKey(key: key) }
+        do {
+            return try body(String(key.utf8.dropFirst(prefix.utf8.count))!)
+        } catch .noSuchKey {
+            throw .noSuchKey(key: key)
+        }
     }
 
     public func list(_ query: ListQuery) throws(S3Error) -> ListPage {
         let etags = self.etags
-        let lister = FileLister(root: root, bucket: bucket, cache: listCache) { stat, open in etags.etag(stat: stat, open: open) }
+        let lister = FileLister(root: root, bucket: bucket, cache: listCache, virtualPrefix: options.virtualPrefix) { stat, open in
+            etags.etag(stat: stat, open: open)
+        }
         return try lister.list(query)
     }
 

@@ -19,17 +19,21 @@ struct FileLister {
     private let bucket: String
     private let etag: (FileStat, _ open: () -> FileDescriptor?) -> String?
     private let cache: SortedNameCache
+    private let virtualPrefix: [UInt8]
 
     /// `bucket` is the name as the client addressed it (continuation tokens are bound to it,
     /// case-insensitively). `etag` computes a listed file's ETag from its stat, calling `open`
     /// (the file opened beneath the root) only if it needs the content. `cache` should live as
     /// long as the worker: it is what makes the last page of a huge directory as cheap as the
     /// first.
-    init(root: FileDescriptor, bucket: String, cache: SortedNameCache = SortedNameCache(),
+    /// `virtualPrefix` (empty, or ending in `/`): the key prefix the directory is mounted at;
+    /// listed keys carry it, and queries are answered in that key space.
+    init(root: FileDescriptor, bucket: String, cache: SortedNameCache = SortedNameCache(), virtualPrefix: String = "",
          etag: @escaping (FileStat, _ open: () -> FileDescriptor?) -> String?) {
         self.root = root
         self.bucket = bucket
         self.cache = cache
+        self.virtualPrefix = Array(virtualPrefix.utf8)
         self.etag = etag
     }
 
@@ -42,12 +46,22 @@ struct FileLister {
 
         var page = ListPage()
         guard query.maxKeys > 0 else { return page }
-        guard let bound = FileLister.startBound(prefix: prefix, delimiter: delimiter, position: position),
-              let cursor = DirectoryCursor(root: root, cache: cache, basePath: FileLister.baseDirectory(of: prefix))
-        else { return page }
-        cursor.seek(bound)
+        let realPrefix: [UInt8], realPosition: [UInt8]?
+        switch FileLister.mapToDirectory(prefix: prefix, delimiter: delimiter, position: position, virtualPrefix: virtualPrefix) {
+        case .nothing:
+            return page
+        case .virtualCommonPrefix(let cp):
+            // A prefix that exists only as part of the mount point: one common prefix, if the
+            // directory holds any key at all (S3 shows no empty prefixes).
+            if var any = walk(prefix: [], delimiter: nil, position: nil), any.nextItem() != nil {
+                page.commonPrefixes = [String(decoding: cp, as: UTF8.self)]
+            }
+            return page
+        case .walk(let p, let pos):
+            (realPrefix, realPosition) = (p, pos)
+        }
+        guard var walk = walk(prefix: realPrefix, delimiter: delimiter, position: realPosition) else { return page }
 
-        var walk = Walk(cursor: cursor, prefix: prefix, delimiter: delimiter, position: position)
         var count = 0
         var last: [UInt8] = []
         while let item = walk.nextItem() {
@@ -59,26 +73,70 @@ struct FileLister {
             case .object(let key, let stat):
                 let name = String(decoding: key, as: UTF8.self)
                 page.objects.append(ListedObject(
-                    key: name, size: stat.size,
+                    key: String(decoding: virtualPrefix + key, as: UTF8.self), size: stat.size,
                     lastModified: Timestamp(seconds: stat.mtimeSeconds, nanoseconds: stat.mtimeNanoseconds),
                     etag: etag(stat) { [root] in try? root.openBeneath(name) }))
                 last = key
             case .prefix(let cp):
-                page.commonPrefixes.append(String(decoding: cp, as: UTF8.self))
+                page.commonPrefixes.append(String(decoding: virtualPrefix + cp, as: UTF8.self))
                 last = cp
             }
             count += 1
         }
         if page.isTruncated {
+            // Positions are in the client's key space (with the virtual prefix).
+            let position = virtualPrefix + last
             switch query.version {
             case .v2:
-                page.nextContinuationToken = ContinuationToken.make(position: last, bucket: bucket,
+                page.nextContinuationToken = ContinuationToken.make(position: position, bucket: bucket,
                                                                    prefix: query.prefix, delimiter: query.delimiter)
             case .v1:
-                if delimiter != nil { page.nextMarker = String(decoding: last, as: UTF8.self) }
+                if delimiter != nil { page.nextMarker = String(decoding: position, as: UTF8.self) }
             }
         }
         return page
+    }
+
+    /// A walk over the directory's own key space, or nil when nothing can follow `position`.
+    private func walk(prefix: [UInt8], delimiter: [UInt8]?, position: [UInt8]?) -> Walk? {
+        guard let bound = FileLister.startBound(prefix: prefix, delimiter: delimiter, position: position),
+              let cursor = DirectoryCursor(root: root, cache: cache, basePath: FileLister.baseDirectory(of: prefix))
+        else { return nil }
+        cursor.seek(bound)
+        return Walk(cursor: cursor, prefix: prefix, delimiter: delimiter, position: position,
+                    maxKeyBytes: S3Request.maxKeyBytes - virtualPrefix.count)
+    }
+
+    /// How a query in the client's key space maps onto the directory mounted at `virtualPrefix`.
+    enum Mapping: Equatable {
+        /// No key of the directory can match.
+        case nothing
+        /// The answer is this one common prefix, part of the mount point (if the directory has keys).
+        case virtualCommonPrefix([UInt8])
+        /// Walk the directory with this prefix and position (the virtual prefix removed).
+        case walk(prefix: [UInt8], position: [UInt8]?)
+    }
+
+    static func mapToDirectory(prefix: [UInt8], delimiter: [UInt8]?, position: [UInt8]?, virtualPrefix vp: [UInt8]) -> Mapping {
+        // Every key of the directory starts with vp, so a position before vp excludes none and
+        // one past all vp… keys excludes all.
+        let realPosition: [UInt8]?
+        if let position, !position.lexicographicallyPrecedes(vp) {
+            guard position.starts(with: vp) else { return .nothing }
+            realPosition = Array(position[vp.count...])
+        } else {
+            realPosition = nil
+        }
+        if prefix.starts(with: vp) { return .walk(prefix: Array(prefix[vp.count...]), position: realPosition) }
+        guard vp.starts(with: prefix) else { return .nothing }
+        // The prefix stops inside the mount point. A delimiter there rolls everything up into
+        // one prefix (a delimiter straddling the mount point's end is not seen: it would need
+        // one containing `/` followed by more bytes).
+        if let delimiter, let cp = commonPrefix(of: vp, prefixCount: prefix.count, delimiter: delimiter) {
+            if let position, !position.lexicographicallyPrecedes(cp) { return .nothing }
+            return .virtualCommonPrefix(cp)
+        }
+        return .walk(prefix: [], position: realPosition)
     }
 
     /// The position results must come strictly after: the token's (which overrides
@@ -142,6 +200,8 @@ private struct Walk {
     let prefix: [UInt8]
     let delimiter: [UInt8]?
     let position: [UInt8]?
+    /// Longest key listed (S3's limit less the virtual prefix the key will carry).
+    let maxKeyBytes: Int
 
     /// The next item after the ones already returned, or nil at the end of the prefix's range.
     mutating func nextItem() -> Item? {
@@ -164,14 +224,14 @@ private struct Walk {
                     return .prefix(cp)
                 }
                 // Every key below is longer than S3 allows: none is listed (nor servable).
-                if path.count >= S3Request.maxKeyBytes {
+                if path.count >= maxKeyBytes {
                     cursor.seek(.pastPrefix(path))
                     continue
                 }
                 cursor.descend()
             case .file(let key):
                 guard key.starts(with: prefix) else { return nil }
-                guard key.count <= S3Request.maxKeyBytes else { continue }
+                guard key.count <= maxKeyBytes else { continue }
                 guard let stat = cursor.statCurrentFile() else { continue }
                 if let delimiter, let cp = FileLister.commonPrefix(of: key, prefixCount: prefix.count, delimiter: delimiter) {
                     cursor.seek(.pastPrefix(cp))

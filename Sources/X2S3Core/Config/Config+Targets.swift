@@ -16,7 +16,7 @@ enum ClientKind {
 
     var optionKeys: [String] {
         switch self {
-        case .file: return ["path", "buffer_size", "calculate_etags", "offload"]
+        case .file: return ["path", "buffer_size", "calculate_etags", "offload", "virtual_prefix"]
         case .s3: return ["bucket", "prefix", "endpoint", "access_key_path", "secret_key_path", "region",
                           "proxy_etag", "config", "max_pool_connections"]
         }
@@ -127,6 +127,7 @@ struct TargetDecoder {
         if let v = o["buffer_size"] { f.bufferSize = try v.int(in: 1024...(16 << 20)) }
         if let v = o["calculate_etags"] { f.calculateETags = try v.bool() }
         if let v = o["offload"] { f.offload = try v.bool() }
+        if let v = o["virtual_prefix"] { f.virtualPrefix = FileOptions.normalizedVirtualPrefix(try v.string()) }
         return f
     }
 

@@ -123,10 +123,20 @@ public struct FileOptions: Sendable, Equatable {
     public var calculateETags: Bool = false
     /// Hand the bytes to nginx with X-Accel-Redirect (only when nginx announces the internal location).
     public var offload: Bool = false
+    /// The key prefix the directory is mounted at inside the bucket: empty, or ending in `/`.
+    public var virtualPrefix: String = ""
 
     public init(path: String, configuredPath: String? = nil) {
         self.path = path
         self.configuredPath = configuredPath ?? path
+    }
+
+    /// As the original writes it: leading `/` dropped, a trailing `/` added (`a/b` → `a/b/`).
+    static func normalizedVirtualPrefix(_ text: String) -> String {
+        var p = Substring(text)
+        while p.hasPrefix("/") { p = p.dropFirst() }
+        if !p.isEmpty && !p.hasSuffix("/") { return p + "/" }
+        return String(p)
     }
 }
 
