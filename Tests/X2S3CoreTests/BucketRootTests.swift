@@ -68,3 +68,23 @@ import Posix
         #expect(root.realPath == (try PathLookup.realPath(tree.path + "/v2")))
     }
 }
+
+/// A FileBackend notices a replaced root at the first miss, without waiting for the interval.
+@Suite struct FileBackendRootTests {
+    let tree = TempTree()
+
+    @Test func aMissLooksAtTheNewRootAtOnce() throws {
+        _ = tree.file("ds/old.txt", size: 3)
+        let backend = try FileBackend(bucket: "b", options: FileOptions(path: tree.path + "/ds"))
+        #expect(try backend.head("old.txt").size == 3)
+        _ = tree.file("ds.new/new.txt", size: 5)
+        #expect(rename(tree.path + "/ds", tree.path + "/ds.old") == 0 && rename(tree.path + "/ds.new", tree.path + "/ds") == 0)
+        #expect(try backend.head("new.txt").size == 5)
+        #expect(throws: S3Error.noSuchKey(key: "old.txt")) { try backend.head("old.txt") }
+
+        _ = system("rm -rf '\(tree.path)/ds' && mkdir -p '\(tree.path)/ds/sub' && echo x > '\(tree.path)/ds/sub/third'")
+        var q = ListQuery(version: .v2)
+        q.prefix = "sub/"
+        #expect(try backend.list(q).objects.map(\.key) == ["sub/third"], "an empty listing is a miss too")
+    }
+}

@@ -56,11 +56,18 @@ public final class FileBackend: StorageBackend {
     }
 
     public func list(_ query: ListQuery) throws(S3Error) -> ListPage {
+        let page = try lister().list(query)
+        // An empty page is a miss: if the root was replaced meanwhile, list the new one.
+        guard page.objects.isEmpty, page.commonPrefixes.isEmpty, query.maxKeys > 0,
+              bucketRoot.revalidateAfterMiss() else { return page }
+        return try lister().list(query)
+    }
+
+    private func lister() -> FileLister {
         let etags = self.etags
-        let lister = FileLister(root: root, bucket: bucket, cache: listCache, virtualPrefix: options.virtualPrefix) { stat, open in
+        return FileLister(root: root, bucket: bucket, cache: listCache, virtualPrefix: options.virtualPrefix) { stat, open in
             etags.etag(stat: stat, open: open)
         }
-        return try lister.list(query)
     }
 
     /// Opens a key that names a regular file, or throws `.noSuchKey`. Keys that no listing
