@@ -305,6 +305,7 @@ def test_an_unverifiable_certificate_is_a_gateway_error_and_logged(env, bucket):
             # curl's text is the operator's, not the client's.
             assert "certificate" not in r.text.lower()
         line = log_line(env, r.headers["x-amz-request-id"])
+        assert "error.message=upstream: " in line, line
         assert re.search(r"SSL certificate problem|certificate verify failed|unable to get local issuer", line), line
     r = requests.get(f"{env['base']}/{bucket}?list-type=2")
     assert r.status_code in (502, 503) and "<Error>" in r.text

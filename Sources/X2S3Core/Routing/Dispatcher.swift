@@ -110,7 +110,8 @@ public struct Dispatcher {
             "status": .string(String(response.head.status)), "bytes": .string(String(sent)),
             "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)),
         ]
-        if let detail = response.logDetail { meta["detail"] = .string(detail) }
+        // ECS's name, so JSON logs file the cause where log tools look for it.
+        if let detail = response.logDetail { meta["error.message"] = .string(detail) }
         if clientGone {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
