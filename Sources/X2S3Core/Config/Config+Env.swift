@@ -11,6 +11,9 @@ extension RawSettings {
     private static let clientOptionPrefix = "client_options__"
 
     mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigError) {
+        if let bundle = environment["AWS_CA_BUNDLE"], !bundle.isEmpty {
+            caBundleVariable = .variable("AWS_CA_BUNDLE", bundle, path: "AWS_CA_BUNDLE")
+        }
         // Sorted so the outcome never depends on dictionary order, and so X2S3_CLIENT_OPTIONS
         // (a whole replacement) comes before the X2S3_CLIENT_OPTIONS__… refinements.
         let variables = environment

@@ -76,6 +76,8 @@ struct RawSettings {
     var temporaryDirectory = "/tmp"
     /// Client type (`file`, `s3`, `aioboto`) → option defaults in written order.
     var clientOptions: [String: [OptionEntry]] = [:]
+    /// `AWS_CA_BUNDLE` from the environment, as botocore reads it.
+    var caBundleVariable: ConfigValue?
 
     init(root: ConfigValue?) throws(ConfigError) {
         guard let root else { return }
@@ -126,7 +128,7 @@ struct RawSettings {
                                      path: url.path.hasSuffix("/") ? url.path : url.path + "/")
         }
         if let v = present("local_name") { config.localName = try TargetDecoder.name(v) }
-        var decoder = TargetDecoder(clientOptions: clientOptions)
+        var decoder = TargetDecoder(clientOptions: clientOptions, caBundleVariable: caBundleVariable)
         if let v = present("targets") {
             // Bucket names are case-insensitive: `a` and `A` would be one bucket listed twice.
             // (Exact repeats keep the original's last-one-wins, with a warning.)

@@ -155,6 +155,9 @@ public struct S3Options: Sendable, Equatable {
     public var region: String = "us-east-1"
     /// Pass upstream ETags through (off by default: some stores' ETags are not MD5s).
     public var proxyETag: Bool = false
+    /// PEM file of CA certificates for verifying the endpoint's TLS certificate (an internal
+    /// CA); from `ca_bundle`, else `AWS_CA_BUNDLE`. nil: the system's CA store.
+    public var caBundle: String?
     /// `path` or `virtual` upstream addressing; `auto` means path for custom endpoints.
     public var addressingStyle: String = "auto"
     /// Seconds; from the botocore-style `config` mapping.

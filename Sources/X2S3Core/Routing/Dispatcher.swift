@@ -29,6 +29,8 @@ public struct Dispatcher {
     struct Response {
         var head: ResponseHead
         var body: Body
+        /// Added to the request's log line (an error's `logDetail`).
+        var logDetail: String?
 
         enum Body {
             case none
@@ -111,6 +113,8 @@ public struct Dispatcher {
             "status": .string(String(response.head.status)), "bytes": .string(String(sent)),
             "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)),
         ]
+        // ECS's name, so JSON logs file the cause where log tools look for it.
+        if let detail = response.logDetail { meta["error.message"] = .string(detail) }
         if clientGone {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
@@ -169,6 +173,7 @@ public struct Dispatcher {
         var r = isHead ? Response(status: w.status, contentType: "application/xml")
             : Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
         for h in w.headers { r.head.add(h.name, h.value) }
+        r.logDetail = error.logDetail
         return r
     }
 }
