@@ -183,6 +183,54 @@ def test_hidden_bucket_is_absent_and_its_folders_are_403(site, http):
     assert http.get(site.base_url + "hidden/key-only.txt", timeout=30).status_code == 200
 
 
+def error_page(r: requests.Response, status: int, code: str) -> Page:
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.headers.get("vary") == "Accept"
+    p = Page(r.text)
+    assert f"<code>{code}</code>" in r.text
+    assert f'<code class="rid">{r.headers["x-amz-request-id"]}</code>' in r.text
+    return p
+
+
+def back_link(site: Server, r: requests.Response) -> str:
+    p = Page(r.text)
+    href = p.link(cls="back")
+    assert href, r.text[:500]
+    return urllib.parse.urljoin(r.url, href)
+
+
+def test_errors_are_pages_for_people_with_a_working_way_back(site, http):
+    files = sorted(n for n in HOSTILE if "/" not in n)
+    for name in files + ["weird #?& <dir>/" + name for name in files[:2]]:
+        folder = "hostile/" + (name.rsplit("/", 1)[0] + "/" if "/" in name else "")
+        url = site.url("pages", "hostile/" + name + ".missing")
+        r = http.get(url, timeout=30)
+        error_page(r, 404, "NoSuchKey")
+        assert "<img src=x" not in r.text and "q#?&<b>" not in r.text
+        back = back_link(site, r)
+        assert back == site.url("pages", folder), (name, back)
+        assert http.get(back, timeout=30).status_code == 200
+    # The other errors a browser can meet, each a page with its own status.
+    error_page(http.get(site.base_url + "hidden/dir/", timeout=30), 403, "AccessDenied")
+    error_page(http.get(site.base_url + "nosuchbucket/x", timeout=30), 404, "NoSuchBucket")
+    error_page(http.delete(site.url("pages", "README.txt"), timeout=30), 405, "MethodNotAllowed")
+    r = http.get(site.url("pages", "README.txt"), headers={"Range": "bytes=100000-"}, timeout=30)
+    error_page(r, 416, "InvalidRange")
+    assert r.headers["content-range"] == f"bytes */{len(site.files['README.txt'])}"
+    assert http.get(back_link(site, r), timeout=30).status_code == 200
+
+
+def test_errors_stay_s3_xml_for_programs_and_head(site, http):
+    url = site.url("pages", "hostile/nope.txt")
+    for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/xml, text/html"}):
+        r = requests.get(url, headers=accept, timeout=30)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/xml"
+        assert ET.fromstring(r.content).findtext("Code") == "NoSuchKey"
+    h = http.head(url, timeout=30)
+    assert h.status_code == 404 and h.headers["content-type"] == "application/xml" and h.content == b""
+
+
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_dataset_folders_are_labelled_with_working_viewer_links(site, http, name):
     label, scheme, first_read, vizarr = DATASETS[name]
@@ -327,3 +375,14 @@ def test_chromium_virtual_host_bucket(site, browser):
     browser.click('td.name a[href="/x2s3/datasets/"]')
     assert browser.cdp.evaluate("location.host") == f"pages.x2s3.localhost:{site.port}"
     browser.screenshot(OUT / "08-virtual-host.png")
+
+
+def test_chromium_error_page(site, browser):
+    b = browser
+    b.goto(site.url("pages", "hostile/no such file.txt"))
+    assert b.cdp.evaluate("document.querySelector('h1').textContent") == "The specified key does not exist."
+    assert b.cdp.evaluate("document.title") == "404 Not Found · x2s3"
+    assert b.cdp.evaluate("getComputedStyle(document.querySelector('.badge.err')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    b.screenshot(OUT / "09-error-404.png")
+    b.click("a.back")
+    assert b.cdp.evaluate("location.pathname") == "/x2s3/pages/hostile/"

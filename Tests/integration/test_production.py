@@ -210,3 +210,57 @@ def test_offload_behind_the_cache_serves_exact_bytes(prod):
     assert rr.status_code == 206 and rr.content == prod.big[100:200]
     lines = prod.settle(uri, 2)
     assert all(worker_bytes(l) < 2048 for l in lines), lines  # the worker sent heads only
+
+
+CHROME = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"}
+FIREFOX = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_cached_error_pages_are_keyed_by_the_negotiated_type(prod):
+    """A 404 cached for a browser is a page; for a program it is S3 XML; two browsers with
+    different Accept strings share one entry (the key holds the decision, not the string)."""
+    uri = "/alpha/vol/0/7.7"
+    results = [prod.get(uri, headers=h) for h in
+               (CHROME, FIREFOX, {"Accept": "*/*"}, {}, {"Accept": "application/xml, text/html"})]
+    assert [r.status_code for r in results] == [404] * 5
+    assert [r.headers["X-Cache-Status"] for r in results] == ["MISS", "HIT", "MISS", "HIT", "HIT"]
+    for r in results[:2]:
+        assert r.headers["Content-Type"] == "text/html; charset=utf-8" and b"<!DOCTYPE html>" in r.content
+        assert r.headers["Vary"] == "Accept"
+    for r in results[2:]:
+        assert r.headers["Content-Type"] == "application/xml" and b"<Code>NoSuchKey</Code>" in r.content
+        assert r.headers["Vary"] == "Accept"
+    assert len(prod.settle(uri, 2)) == 2
+
+
+def test_nginx_and_the_worker_negotiate_alike(prod):
+    """The cache key's map mirrors Router.prefersHTML: for each Accept the type served fresh
+    (a MISS, decided by the worker) is the type the key was made for (a second request with
+    an Accept the map puts in the same class is a HIT with the same type)."""
+    cases = [
+        ("text/html", "html"), ("application/xml", "xml"), ("text/html, application/xml", "html"),
+        ("application/xml, text/html", "xml"), ("application/xhtml+xml, text/html", "html"),
+        ("TEXT/HTML", "xml"), ("text/htm", "xml"), ("application/xml;q=0.1, text/html;q=1", "xml"),
+        ("xtext/htmlx", "html"), ("", "xml"),
+    ]
+    for i, (accept, kind) in enumerate(cases):
+        uri = f"/alpha/vol/0/neg.{i}"
+        fresh = prod.get(uri, headers={"Accept": accept})
+        again = prod.get(uri, headers={"Accept": "text/html" if kind == "html" else "application/xml"})
+        assert fresh.headers["X-Cache-Status"] == "MISS", accept
+        assert again.headers["X-Cache-Status"] == "HIT", accept
+        want = "text/html; charset=utf-8" if kind == "html" else "application/xml"
+        assert fresh.headers["Content-Type"] == again.headers["Content-Type"] == want, accept
+
+
+def test_two_accept_lines_are_decided_on_the_keyed_one(prod):
+    if shutil.which("curl") is None:
+        pytest.skip("curl missing")
+    uri = "/alpha/vol/0/dup.1"
+    out = subprocess.run(["curl", "-sk", "--http1.1", "-o", "/dev/null", "-w", "%{content_type}",
+                          "-H", "Accept: application/xml", "-H", "Accept: text/html", prod.base_url + uri],
+                         capture_output=True, text=True, timeout=30)
+    # nginx 1.22 keys on the first line; the worker must have decided on the same.
+    assert out.stdout == "application/xml", out
+    r = prod.get(uri, headers={"Accept": "application/xml"})
+    assert r.headers["X-Cache-Status"] == "HIT" and b"<Code>NoSuchKey</Code>" in r.content

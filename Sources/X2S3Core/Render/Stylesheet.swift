@@ -73,6 +73,11 @@ enum Stylesheet {
     footer code{font-size:.8rem}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
     table.listing .kind-col{width:8rem}
+    main.error .status{color:var(--muted);font-weight:600;margin:.5rem 0 .2rem}
+    .badge.err{margin:0 .3rem 0 0;background:#fbe4e2;color:#8a1c12}
+    @media (prefers-color-scheme:dark){.badge.err{background:#4a1d19;color:#f6c3bd}}
+    main.error dl.facts code{overflow-wrap:anywhere}
+    main.error .actions .icon{margin-right:.4rem}
     @media (max-width:640px){main{padding:1rem}table.listing .date{display:none}table.listing .size{width:auto}}
     """
 

@@ -79,10 +79,14 @@ public struct Dispatcher {
             response = run(routed, request, requestID: requestID)
         } catch {
             request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
-                                query: [], host: params["HTTP_HOST"], scheme: "http", headers: [:])
+                                query: [], host: params["HTTP_HOST"], scheme: "http",
+                                headers: params["HTTP_ACCEPT"].map { ["accept": $0] } ?? [:])
             routed = RoutedRequest(route: .error(error), varyAccept: false, resource: "/", bucket: nil, virtualHost: false)
-            response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD")
+            response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD",
+                                     page: errorPage(request, routed))
         }
+        // With the UI on, every error a GET can get is negotiated (page or XML), whatever the route.
+        if config.ui, request.method != "HEAD", response.head.status >= 400 { routed.varyAccept = true }
         addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID)
         if case .object(_, let range) = response.body, request.method != "HEAD",
            range.count > Self.longBodyBytes { sink.willTakeLong() }
@@ -160,11 +164,19 @@ public struct Dispatcher {
         if routed.varyAccept { head.add("Vary", "Accept") }
     }
 
-    /// The S3 XML error response. HEAD responses carry no body and so announce none.
-    func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
+    /// The error response: the S3 XML document, or with `page` the same facts as an HTML page
+    /// (a person's browser). HEAD responses carry no body and so announce none, XML as always.
+    func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool, page: ErrorPage? = nil) -> Response {
         let w = error.wire
-        var r = isHead ? Response(status: w.status, contentType: "application/xml")
-            : Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
+        var r: Response
+        if isHead {
+            r = Response(status: w.status, contentType: "application/xml")
+        } else if let page {
+            let html = HTMLPages.error(w, resource: resource, requestID: requestID, back: page.back, context: page.context)
+            r = Response(status: w.status, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
+        } else {
+            r = Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
+        }
         for h in w.headers { r.head.add(h.name, h.value) }
         return r
     }
