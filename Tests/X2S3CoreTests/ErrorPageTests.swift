@@ -51,7 +51,7 @@ import Logging
         let r = get(&d, "/mem/a/b%20c/nope.txt")
         #expect(r.status == 404)
         #expect(r.header("Content-Type") == "text/html; charset=utf-8")
-        #expect(r.header("Vary") == "Accept")
+        #expect(r.header("Vary") == "Accept, Accept-Encoding")
         let rid = r.header("x-amz-request-id") ?? "?"
         #expect(r.bodyText.contains("<code class=\"rid\">\(rid)</code>"))
         #expect(r.bodyText.contains("<code>NoSuchKey</code>"))

@@ -68,7 +68,7 @@ def page(http, url: str) -> Page:
     r = http.get(url, timeout=30)
     assert r.status_code == 200, f"{url}: {r.status_code} {r.text[:300]}"
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert r.headers.get("vary") == "Accept"
+    assert r.headers.get("vary") == "Accept, Accept-Encoding"
     return Page(r.text)
 
 
@@ -186,7 +186,7 @@ def test_hidden_bucket_is_absent_and_its_folders_are_403(site, http):
 def error_page(r: requests.Response, status: int, code: str) -> Page:
     assert r.status_code == status, (r.status_code, r.text[:300])
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert r.headers.get("vary") == "Accept"
+    assert r.headers.get("vary") == "Accept, Accept-Encoding"
     p = Page(r.text)
     assert f"<code>{code}</code>" in r.text
     assert f'<code class="rid">{r.headers["x-amz-request-id"]}</code>' in r.text
@@ -229,6 +229,22 @@ def test_errors_stay_s3_xml_for_programs_and_head(site, http):
         assert ET.fromstring(r.content).findtext("Code") == "NoSuchKey"
     h = http.head(url, timeout=30)
     assert h.status_code == 404 and h.headers["content-type"] == "application/xml" and h.content == b""
+
+
+def test_dev_profile_gzips_pages_and_listings_but_not_objects(site):
+    """The dev nginx profile passes X2S3_GZIP too (the production one: test_production.py)."""
+    for url, accept in ((site.url("pages", "many/"), HTML["Accept"]),
+                        (site.url("pages", query="list-type=2&prefix=many/"), "application/xml")):
+        gz = requests.get(url, headers={"Accept": accept, "Accept-Encoding": "gzip"}, timeout=30, stream=True)
+        packed = gz.raw.read(decode_content=False)
+        plain = requests.get(url, headers={"Accept": accept, "Accept-Encoding": "identity"}, timeout=30)
+        assert gz.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert "Accept-Encoding" in gz.headers["vary"] and len(packed) == int(gz.headers["content-length"])
+        assert len(packed) * 5 < len(plain.content), (url, len(packed), len(plain.content))
+    key = "datasets/ome-0.4.ome.zarr/.zattrs"
+    r = requests.get(site.url("pages", key), headers={"Accept-Encoding": "gzip"}, timeout=30, stream=True)
+    assert "content-encoding" not in r.headers and r.raw.read(decode_content=False) == site.files[key]
+    assert r.headers["content-length"] == str(len(site.files[key]))
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))

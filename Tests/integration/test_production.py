@@ -5,6 +5,7 @@ worker (its log lines, by REQUEST_URI) as well as at what the client got."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -47,6 +48,11 @@ def prod(tmp_path_factory):
     (a / "big.bin").write_bytes(big)
     (a / "vol" / ".zarray").write_text('{"zarr_format": 2}\n')
     (a / "vol" / "0" / "0.0").write_bytes(rng.getrandbits(8 * 16384).to_bytes(16384, "little"))
+    # Compressible objects of the types x2s3's own documents have: never to be compressed.
+    (a / "gz").mkdir()
+    (a / "gz" / ".zattrs").write_text(json.dumps({"multiscales": [{"path": str(i)} for i in range(300)]}))
+    (a / "gz" / "meta.json").write_text(json.dumps({"k": ["value"] * 1000}))
+    (a / "gz" / "page.html").write_text("<p>hello</p>\n" * 500)
     for name in ("plain.txt", "nocache.txt", "head.txt", "hsts.txt"):
         (a / name).write_text(f"{name}\n")
     config = (
@@ -226,7 +232,7 @@ def test_cached_error_pages_are_keyed_by_the_negotiated_type(prod):
     assert [r.headers["X-Cache-Status"] for r in results] == ["MISS", "HIT", "MISS", "HIT", "HIT"]
     for r in results[:2]:
         assert r.headers["Content-Type"] == "text/html; charset=utf-8" and b"<!DOCTYPE html>" in r.content
-        assert r.headers["Vary"] == "Accept"
+        assert r.headers["Vary"] == "Accept, Accept-Encoding"
     for r in results[2:]:
         assert r.headers["Content-Type"] == "application/xml" and b"<Code>NoSuchKey</Code>" in r.content
         assert r.headers["Vary"] == "Accept"
@@ -264,3 +270,40 @@ def test_two_accept_lines_are_decided_on_the_keyed_one(prod):
     assert out.stdout == "application/xml", out
     r = prod.get(uri, headers={"Accept": "application/xml"})
     assert r.headers["X-Cache-Status"] == "HIT" and b"<Code>NoSuchKey</Code>" in r.content
+
+
+GZ = {"Accept-Encoding": "gzip"}
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+def test_generated_documents_are_gzipped_and_cached_apart_from_plain_ones(prod):
+    """An HTML page and an XML listing: gzip for clients that take it, plain for the others,
+    each kept in the cache as its own entry (a gzipped page never reaches a plain client)."""
+    for uri, accept, kind in (("/alpha/gz/", FIREFOX["Accept"], "text/html; charset=utf-8"),
+                              ("/alpha/?list-type=2&prefix=gz/", "application/xml", "application/xml")):
+        order = (GZ, PLAIN, GZ, PLAIN)
+        rs = [prod.get(uri, headers={"Accept": accept, **h}) for h in order]
+        assert [r.status_code for r in rs] == [200] * 4
+        assert [r.headers["X-Cache-Status"] for r in rs] == ["MISS", "MISS", "HIT", "HIT"], uri
+        assert [r.headers.get("Content-Encoding") for r in rs] == ["gzip", None, "gzip", None], uri
+        assert all(r.headers["Content-Type"] == kind for r in rs)
+        assert "Accept-Encoding" in rs[0].headers["Vary"] and "Accept-Encoding" in rs[1].headers["Vary"]
+        # requests decodes the gzip: the documents are the same.
+        assert rs[0].content == rs[1].content == rs[2].content == rs[3].content
+        raw = prod.get(uri, headers={"Accept": accept, **GZ}, stream=True)
+        packed = raw.raw.read(decode_content=False)
+        assert packed[:2] == b"\x1f\x8b" and len(packed) == int(raw.headers["Content-Length"])
+        assert len(packed) * 3 < len(rs[1].content), (uri, len(packed), len(rs[1].content))
+
+
+@pytest.mark.parametrize("name", [".zattrs", "meta.json", "page.html"])
+def test_objects_are_never_compressed(prod, name):
+    uri = f"/alpha/gz/{name}"
+    stored = (prod.alpha / "gz" / name).read_bytes()
+    plain = prod.get(uri, headers=PLAIN)
+    for _ in range(2):  # a miss, then a hit
+        r = prod.get(uri, headers=GZ, stream=True)
+        body = r.raw.read(decode_content=False)
+        assert r.status_code == 200 and body == stored
+        assert "Content-Encoding" not in r.headers and "Accept-Encoding" not in r.headers.get("Vary", "")
+        assert r.headers["Content-Length"] == str(len(stored)) and r.headers["ETag"] == plain.headers["ETag"]

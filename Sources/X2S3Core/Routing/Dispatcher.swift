@@ -1,5 +1,6 @@
 public import Logging
 import Posix
+import Deflate
 
 /// Runs one request end to end: parse → route → backend → one response on the sink.
 /// It never throws: failures before the head become S3 XML errors; after it, a cut stream.
@@ -26,6 +27,9 @@ public struct Dispatcher {
     struct Response {
         var head: ResponseHead
         var body: Body
+        /// A document x2s3 made (page, listing, error, asset), as opposed to an object's bytes:
+        /// only these may be compressed.
+        var generated = false
 
         enum Body {
             case none
@@ -39,6 +43,7 @@ public struct Dispatcher {
             if let body {
                 head.add("Content-Length", String(body.count))
                 self.body = .bytes(body)
+                generated = true
             } else {
                 self.body = .none
             }
@@ -87,7 +92,8 @@ public struct Dispatcher {
         }
         // With the UI on, every error a GET can get is negotiated (page or XML), whatever the route.
         if config.ui, request.method != "HEAD", response.head.status >= 400 { routed.varyAccept = true }
-        addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID)
+        let varyEncoding = encode(&response, gzip: params[Self.gzipParam] == "gzip")
+        addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID, varyEncoding: varyEncoding)
         if case .object(_, let range) = response.body, request.method != "HEAD",
            range.count > Self.longBodyBytes { sink.willTakeLong() }
 
@@ -126,8 +132,27 @@ public struct Dispatcher {
 
     /// The param nginx sets to the time (`$msec`) it handed the request to the pool.
     public static let queuedAtParam = "X2S3_QUEUED_AT"
+    /// The param nginx sets to `gzip` when the client accepts gzip (nginx.conf.template's map).
+    /// A param, not the worker's own reading of Accept-Encoding: the production cache keys on
+    /// the same variable, so the two can never disagree; and a client cannot forge a param.
+    public static let gzipParam = "X2S3_GZIP"
+    /// Documents smaller than this are sent as they are (they fit a packet either way).
+    static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam]
+
+    /// Compresses a generated document when nginx says the client takes gzip. Objects are never
+    /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same
+    /// headers as GET. Returns whether the response depends on Accept-Encoding.
+    func encode(_ response: inout Response, gzip: Bool) -> Bool {
+        guard response.generated, case .bytes(let bytes) = response.body, bytes.count >= Self.minGzipBytes else { return false }
+        guard gzip, let packed = Gzip.compress(bytes) else { return true }
+        response.head.headers.removeAll { $0.0 == "Content-Length" }
+        response.head.add("Content-Length", String(packed.count))
+        response.head.add("Content-Encoding", "gzip")
+        response.body = .bytes(packed)
+        return true
+    }
 
     /// Whether the request waited for a worker longer than the pool's `max_wait`: then its
     /// client has long been better off retrying than waiting on (S3 clients back off on 503
@@ -154,14 +179,20 @@ public struct Dispatcher {
 
     /// Headers every response carries, errors included. CORS is a constant `*` so cached
     /// responses are valid for every origin.
-    func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String) {
+    func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String,
+                          varyEncoding: Bool = false) {
         head.add("x-amz-request-id", requestID)
         head.add("Access-Control-Allow-Origin", "*")
         head.add("Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Type, ETag, Last-Modified, Accept-Ranges, Content-Disposition, x-amz-request-id")
         if request.header("access-control-request-private-network")?.trimmingSpaces.lowercased() == "true" {
             head.add("Access-Control-Allow-Private-Network", "true")
         }
-        if routed.varyAccept { head.add("Vary", "Accept") }
+        switch (routed.varyAccept, varyEncoding) {
+        case (true, true): head.add("Vary", "Accept, Accept-Encoding")
+        case (true, false): head.add("Vary", "Accept")
+        case (false, true): head.add("Vary", "Accept-Encoding")
+        case (false, false): break
+        }
     }
 
     /// The error response: the S3 XML document, or with `page` the same facts as an HTML page
