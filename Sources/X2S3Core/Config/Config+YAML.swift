@@ -67,7 +67,7 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets", "pool"]
+                          "client_options", "targets", "pool", "viewers"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
@@ -147,6 +147,7 @@ struct RawSettings {
             config.targets.append(local)
         }
         if let v = present("pool") { config.pool = try Self.pool(v) }
+        if let v = present("viewers") { config.viewers = try Self.viewers(v) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)
         return config

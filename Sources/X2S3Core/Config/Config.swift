@@ -19,6 +19,8 @@ public struct Config: Sendable, Equatable {
     public var targets: [Target] = []
     /// Bounds of the supervised worker pool (`pool:`); not a key of the original.
     public var pool = PoolSettings()
+    /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
+    public var viewers = ViewerSettings()
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

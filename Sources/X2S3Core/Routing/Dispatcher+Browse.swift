@@ -26,7 +26,7 @@ extension Dispatcher {
 
     func pageContext(_ request: S3Request, _ routed: RoutedRequest) -> HTMLPages.Context {
         HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
-                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string)
+                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string, viewers: config.viewers)
     }
 
     /// What an error page needs, when the error goes to a person: `ui` on and an Accept that
