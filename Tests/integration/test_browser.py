@@ -11,6 +11,7 @@ pages, saving screenshots under test-output/browser/.
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -402,3 +403,34 @@ def test_chromium_error_page(site, browser):
     b.screenshot(OUT / "09-error-404.png")
     b.click("a.back")
     assert b.cdp.evaluate("location.pathname") == "/x2s3/pages/hostile/"
+
+
+def test_chromium_per_file_copy_buttons_carry_working_urls(site, browser):
+    """The script adds an s3:// and an https:// copy button to every file row; for hostile
+    names both URLs name the file exactly, and the https one fetches its bytes."""
+    b = browser
+    b.goto(site.url("pages", "hostile/"))
+    rows = b.cdp.evaluate("[...document.querySelectorAll('tr.file')].map(tr => [tr.querySelector('td.name a').textContent,"
+                          " [...tr.querySelectorAll('button.mini')].map(x => [x.textContent, x.getAttribute('data-url')])])")
+    files = sorted(n for n in HOSTILE if "/" not in n)
+    assert [r[0] for r in rows] == files
+    for name, buttons in rows:
+        assert [t for t, _ in buttons] == ["s3", "https"], name
+        assert buttons[0][1] == "s3://pages/hostile/" + name
+        assert buttons[1][1] == site.url("pages", "hostile/" + name)
+        r = requests.get(buttons[1][1], timeout=30)
+        assert r.status_code == 200 and r.content == site.files["hostile/" + name], name
+    # A click copies (the clipboard needs a secure context: 127.0.0.1 is one) and says so.
+    b.cdp.call("Browser.grantPermissions", permissions=["clipboardReadWrite", "clipboardSanitizedWrite"])
+    b.cdp.evaluate("document.querySelector('tr.file button.mini').scrollIntoView({block: 'center'})")
+    box = b.cdp.evaluate("(() => { const r = document.querySelector('tr.file button.mini').getBoundingClientRect();"
+                         " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()")
+    for kind in ("mousePressed", "mouseReleased"):
+        b.cdp.call("Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1)
+    deadline = time.monotonic() + 5
+    text = ""
+    while time.monotonic() < deadline and text != "Copied":
+        text = b.cdp.evaluate("document.querySelector('tr.file button.mini').textContent")
+        time.sleep(0.05)
+    assert text == "Copied"
+    b.screenshot(OUT / "10-file-copy-buttons.png")

@@ -40,7 +40,9 @@ extension HTMLPages {
         let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref)
         s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"
 
-        s += "<table class=\"listing\"><thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
+        // The script adds per-file copy buttons: the s3 URL is this prefix plus the name shown.
+        s += "<table class=\"listing\" data-s3-prefix=\"\(htmlEscape("s3://" + bucket + "/" + prefix))\">"
+        s += "<thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
         s += "<th class=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Download</span></th></tr></thead><tbody>"
         let parent = segments.isEmpty ? context.home : context.href(bucket: bucket, key: segments.dropLast().map { $0 + "/" }.joined())
         s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
