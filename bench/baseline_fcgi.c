@@ -1,7 +1,7 @@
 /*
  * baseline_fcgi.c - the smallest honest libfcgi file responder.
  *
- * The FastCGI baseline for scripts/bench (decisions.md §5: x2s3 must reach
+ * The FastCGI baseline for scripts/bench (docs/contract.md#performance-targets: x2s3 must reach
  * >= 0.9x of this on 16 KiB GETs through the same nginx). It does the same
  * syscalls a careful file server must do and nothing else:
  *   REQUEST_URI (raw, query dropped) -> percent-decode once -> path under ROOT

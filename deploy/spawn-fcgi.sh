@@ -1,5 +1,5 @@
 #!/bin/sh
-# x2s3 under spawn-fcgi (decisions §1, mode A): spawn-fcgi binds the socket and starts x2s3 with
+# x2s3 under spawn-fcgi (docs/contract.md#run-modes): spawn-fcgi binds the socket and starts x2s3 with
 # it on fd 0. With --workers N, that one x2s3 is a supervisor: it forks N workers sharing fd 0,
 # re-forks any that die, drains on SIGTERM and reloads on SIGHUP, so spawn-fcgi's own -F N (N
 # unsupervised copies) is not needed.

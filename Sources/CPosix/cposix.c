@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/vfs.h>
 #include <sys/prctl.h>
+#include <malloc.h>
 
 _Static_assert(sizeof(struct open_how) == 24, "open_how layout changed");
 
@@ -46,3 +47,5 @@ uint64_t cposix_atomic_load_u64(const uint64_t *cell) { return __atomic_load_n(c
 void cposix_atomic_store_u64(uint64_t *cell, uint64_t value) { __atomic_store_n(cell, value, __ATOMIC_RELAXED); }
 
 int cposix_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
+
+int cposix_malloc_trim(void) { return malloc_trim(0); }

@@ -25,11 +25,15 @@ public final class HTTPClient {
         /// libcurl's receive buffer, and the largest chunk handed to a body consumer. The
         /// default is libcurl's maximum: fewer, larger reads and writes per byte relayed.
         public var receiveBufferSize: Int
+        /// A PEM file of CA certificates that replaces the system's for TLS verification
+        /// (CURLOPT_CAINFO), for stores behind an internal CA; nil keeps the system store.
+        public var caBundle: String?
 
-        public init(connectTimeout: Double, stallTimeout: Double, receiveBufferSize: Int = 512 * 1024) {
+        public init(connectTimeout: Double, stallTimeout: Double, receiveBufferSize: Int = 512 * 1024, caBundle: String? = nil) {
             self.connectTimeout = connectTimeout
             self.stallTimeout = stallTimeout
             self.receiveBufferSize = receiveBufferSize
+            self.caBundle = caBundle
         }
     }
 
@@ -78,6 +82,10 @@ public final class HTTPClient {
         set(x2s3_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1))
         set(x2s3_curl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
         set(x2s3_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        // Verification is libcurl's default; stated so that no build or environment can turn it off.
+        set(x2s3_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
+        set(x2s3_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
+        if let caBundle = options.caBundle { set(x2s3_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle)) }
         set(x2s3_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
         set(x2s3_curl_setopt_callback(easy, CURLOPT_HEADERFUNCTION, TransferState.headerCallback))
         set(x2s3_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, context))

@@ -51,7 +51,7 @@ extension Pool {
                 shedder = pid
                 continue
             }
-            guard child.generation == generation else { continue }
+            guard child.generation == generation, child.leaving == nil else { continue }
             snapshots.append(watch.observe(row: child.row, pid: pid, board: board, now: now))
         }
         let actions = policy.decide(workers: snapshots, pending: Processes.hasPendingConnection(listenFD),
@@ -65,11 +65,11 @@ extension Pool {
                 logger.debug("pool shrinking: retiring an idle worker", metadata: ["worker": "\(pid)"])
                 ProcessControl.send(SIGTERM, to: pid)
                 // Not counted again before it exits.
-                if let child = children[pid] { children[pid] = Child(generation: -1, started: child.started, row: child.row, shedder: false) }
+                children[pid]?.leaving = .retired
             case .replace(let pid, let reason):
                 logger.warning("worker makes no progress; replacing it", metadata: ["worker": "\(pid)", "reason": "\(reason)"])
                 ProcessControl.send(SIGKILL, to: pid)
-                if let child = children[pid] { children[pid] = Child(generation: -1, started: child.started, row: child.row, shedder: false) }
+                children[pid]?.leaving = .killed
             case .startShedding:
                 logger.warning("every worker busy with requests waiting: answering 503 SlowDown until one is free",
                                metadata: ["max_wait": "\(policy.limits.maxWait)"])

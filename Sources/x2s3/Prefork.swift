@@ -26,10 +26,16 @@ struct Pool {
     static let tick = Duration.milliseconds(100)
 
     struct Child {
-        let generation: Int
+        var generation: Int
         let started: ContinuousClock.Instant
         let row: Int
         let shedder: Bool
+        /// Why the leader asked it to go (retired when idle, killed when stuck), if it did.
+        var leaving: Leaving?
+    }
+
+    enum Leaving {
+        case retired, killed
     }
 
     var children: [pid_t: Child] = [:]
@@ -112,7 +118,7 @@ struct Pool {
                 return
             }
             if pid == 0 { runChild(row: row, shedder: shedder, original: original) }
-            children[pid] = Child(generation: generation, started: .now, row: row, shedder: shedder)
+            children[pid] = Child(generation: generation, started: .now, row: row, shedder: shedder, leaving: nil)
         }
     }
 
@@ -147,8 +153,18 @@ struct Pool {
                 logger.info("shedding stopped", metadata: ["worker": "\(pid)", "status": "\(status)"])
                 continue
             }
+            switch child.leaving {
+            case .retired:
+                logger.debug("retired worker exited", metadata: ["worker": "\(pid)", "status": "\(status)"])
+                continue
+            case .killed:
+                logger.info("stuck worker killed", metadata: ["worker": "\(pid)", "status": "\(status)"])
+                continue
+            case nil:
+                break
+            }
             guard child.generation == generation else {
-                logger.info("replaced worker exited", metadata: ["worker": "\(pid)", "status": "\(status)"])
+                logger.info("worker of the previous config exited", metadata: ["worker": "\(pid)", "status": "\(status)"])
                 continue
             }
             if status.exitCode == 0 {

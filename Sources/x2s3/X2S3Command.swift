@@ -68,7 +68,8 @@ struct X2S3Command: ParsableCommand {
 
     private func serve(startup: Startup, config loaded: Config, logger: Logger) throws(StartupError) {
         if checkConfig {
-            print("config OK: \(loaded.targets.count) targets")
+            let count = loaded.targets.count
+            print("config OK: \(count) target\(count == 1 ? "" : "s")")
             return
         }
         if let socket {

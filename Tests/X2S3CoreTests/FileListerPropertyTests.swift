@@ -96,4 +96,48 @@ import Testing
             #expect(pages == max(1, (expected.count + q.maxKeys - 1) / q.maxKeys), "\(context)")
         }
     }
+
+    /// Random trees through the shared index (every directory indexed): the worker that wrote
+    /// the files and a fresh one that only maps them answer every page exactly as the
+    /// in-memory path does, resume positions included.
+    @Test(arguments: 1...20)
+    func pagingThroughTheSharedIndexMatchesTheInMemoryPath(seed: Int) throws {
+        let tree = Self.build(seed: UInt64(seed) &+ 1000)
+        let scratch = TempTree()
+        func lister(_ cache: SortedNameCache) -> FileLister {
+            FileLister(root: tree.temp.root(), bucket: "bucket", cache: cache) { _, _ in "\"e\"" }
+        }
+        func shared() -> SortedNameCache {
+            SortedNameCache(racyWindowSeconds: -10, index: SortedNameIndex(path: scratch.path + "/index", diskBudget: 1 << 30),
+                            indexMinEntries: 1)
+        }
+        let memory = lister(SortedNameCache(racyWindowSeconds: -10))
+        let writer = lister(shared())
+        let readerCache = shared()
+        let reader = lister(readerCache)
+        let model = ListingModel(keys: tree.keys)
+        // The writer visits every directory first, so the reader never has to sort.
+        #expect(try writer.listAll(ListQuery(version: .v2)).items == model.items(prefix: "", delimiter: nil, after: nil))
+        var rng = SplitMix64(seed: UInt64(seed) &* 104_729)
+        for round in 0..<40 {
+            var q = ListQuery(version: .v2)
+            q.prefix = Int.random(in: 0..<3, using: &rng) == 0 ? "" : Self.interestingString(tree, &rng)
+            q.delimiter = Self.delimiters.randomElement(using: &rng)!
+            q.maxKeys = Self.maxKeys.filter { $0 > 0 }.randomElement(using: &rng)!
+            if Bool.random(using: &rng) { q.startAfter = Self.interestingString(tree, &rng) }
+            let context = "seed \(seed) round \(round) prefix=\(q.prefix.debugDescription) delimiter=\(String(describing: q.delimiter)) max=\(q.maxKeys) after=\(String(describing: q.startAfter))"
+            let expected = try memory.list(q)
+            for l in [reader, writer] {
+                let page = try l.list(q)
+                #expect(page.items == expected.items, "\(context)")
+                #expect(page.nextContinuationToken == expected.nextContinuationToken, "\(context)")
+                #expect(try l.listAll(q).items == model.items(prefix: q.prefix, delimiter: q.delimiter, after: q.startAfter), "\(context)")
+            }
+        }
+        // Only empty directories (nothing to share) are read again.
+        let empty = tree.dirs.filter { d in !(tree.keys + tree.dirs).contains { $0 != d && $0.hasPrefix(d) } }
+        let emptyRoot = tree.keys.isEmpty && tree.dirs.isEmpty
+        #expect(readerCache.loads <= empty.count + (emptyRoot ? 1 : 0))
+        #expect(readerCache.indexHits > 0 || emptyRoot)
+    }
 }

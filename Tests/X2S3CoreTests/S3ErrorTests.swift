@@ -86,6 +86,9 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
                  "<Code>Weird&lt;&gt;</Code><Message>m&amp;m</Message>" + res),
         ErrorRow(.upstream(status: 503, code: "ServiceUnavailable", message: "Busy"), 503, "ServiceUnavailable", "Busy",
                  "<Code>ServiceUnavailable</Code><Message>Busy</Message>" + res),
+        // The detail is the log's: the client sees the wrapped error exactly.
+        ErrorRow(.detailed(.serviceUnavailable("Not now."), detail: "upstream: SSL certificate problem"), 503, "ServiceUnavailable", "Not now.",
+                 "<Code>ServiceUnavailable</Code><Message>Not now.</Message>" + res, headers: ["Retry-After: 1"]),
     ]
 
     /// The case's name, by an exhaustive switch: a new case does not compile until it is
@@ -110,13 +113,14 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         case .gatewayTimeout: "gatewayTimeout"
         case .badGateway: "badGateway"
         case .upstream: "upstream"
+        case .detailed: "detailed"
         }
     }
 
     static let allCaseNames: Set<String> = [
         "noSuchKey", "noSuchBucket", "accessDenied", "invalidArgument", "invalidURI", "invalidRange", "keyTooLong",
         "preconditionFailed", "methodNotAllowed", "corsForbidden", "notImplemented", "badRequest",
-        "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream",
+        "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream", "detailed",
     ]
 
     @Test func everyCaseHasARow() {

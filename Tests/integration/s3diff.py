@@ -1,4 +1,4 @@
-"""The differential harness (issue 3): one fixture tree, served from disk by x2s3 and uploaded
+"""The differential harness: one fixture tree, served from disk by x2s3 and uploaded
 to moto_server, and a comparator for raw S3 responses.
 
 Fixtures (session scope, registered from conftest via `pytest_plugins`):
@@ -53,7 +53,7 @@ def make_tree(root: Path) -> dict[str, bytes]:
     directory, a non-UTF-8 name, a symlink out of the tree and a broken symlink."""
     rng = random.Random(3)
     files: dict[str, bytes] = {
-        # hostile names (decisions §2 "Keys")
+        # hostile names (docs/contract.md#keys)
         "plus+sign.txt": b"plus\n",
         "eq=sign.txt": b"eq\n",
         "at@sign.txt": b"at\n",
@@ -272,9 +272,9 @@ def key_path(bucket: str, key: str) -> str:
 ALLOW = {
     "values": "ETag, LastModified/Last-Modified, CreationDate, Owner ID/DisplayName, RequestId/HostId "
               "and continuation-token values are per-server by nature (x2s3's ETag is the cheap "
-              "validator of decisions §2; tokens are opaque): presence is compared, values are not",
+              "validator of docs/contract.md#objects; tokens are opaque): presence is compared, values are not",
     "order": "moto writes elements in the API reference's response-syntax order; AWS's wire order "
-             "(its examples, decisions §2) is asserted on x2s3 itself, then both sides are compared "
+             "(its examples; docs/contract.md#listing) is asserted on x2s3 itself, then both sides are compared "
              "in that order (order of repeated elements, i.e. keys and prefixes, always counts)",
     "echo": "moto does not echo ContinuationToken, nor StartAfter once a token is sent; AWS echoes both "
             "when sent: added to moto's answer",
@@ -291,19 +291,19 @@ ALLOW = {
     "validation": "moto does not validate list parameters (a bogus token or max-keys=abc is a 500, "
                   "max-keys=-1, encoding-type=bogus and list-type=3 are served): these cases are checked "
                   "against AWS's documented 400 InvalidArgument instead",
-    "error-resource": "x2s3's errors carry <Resource> (the error shape AWS documents, decisions §2) and "
-                      "InvalidRange has Content-Range: bytes */size (RFC 9110, decisions §2); moto omits both",
-    "304": "moto's 304 has no Last-Modified; decisions §2 sends ETag and Last-Modified: asserted on x2s3 only",
+    "error-resource": "x2s3's errors carry <Resource> (the error shape AWS documents, docs/contract.md#errors) and "
+                      "InvalidRange has Content-Range: bytes */size (RFC 9110, docs/contract.md#objects); moto omits both",
+    "304": "moto's 304 has no Last-Modified; docs/contract.md#objects sends ETag and Last-Modified: asserted on x2s3 only",
     "conditionals": "moto ignores If-Range and `*`, and lets If-Unmodified-Since/If-Modified-Since override "
                     "If-Match/If-None-Match: those cases are checked against RFC 9110 §13.2.2 (which AWS's "
                     "GetObject documentation follows for the If-Match/If-Unmodified-Since pair)",
     "range-unit": "moto serves `Range: items=0-5` as bytes; RFC 9110 §14.2 (and S3) ignore an unknown unit",
-    "empty-range": "a range on an empty object is 416 (decisions §2); moto answers a suffix range with 200",
+    "empty-range": "a range on an empty object is 416 (docs/contract.md#objects); moto answers a suffix range with 200",
     "acl": "moto's bucket ACL also grants the owner FULL_CONTROL (the uploader's ACL); x2s3 serves the "
-           "original's public-read document (decisions §2): the AllUsers READ grant and the shape are "
+           "original's public-read document (docs/contract.md#other-requests): the AllUsers READ grant and the shape are "
            "compared",
     "content-type": "object Content-Type is not compared: S3 returns what the uploader stored, x2s3 its "
-                    "fixed table (decisions §2)",
+                    "fixed table (docs/contract.md#objects)",
     "overrides": "moto ignores the response-* query parameters (GetObject/HeadObject response header "
                  "overrides): status, length and bytes are compared with moto, the overridden headers are "
                  "checked against AWS's documented behaviour (each header equals its parameter)",
@@ -319,7 +319,7 @@ ALLOW = {
 
 MASKED = {"ETag", "LastModified", "CreationDate", "ID", "DisplayName", "RequestId", "HostId",
           "ContinuationToken", "NextContinuationToken"}                      # ALLOW["values"]
-# AWS's wire order (the examples of the S3 API reference; decisions §2). Repeated elements keep
+# AWS's wire order (the examples of the S3 API reference; docs/contract.md#listing). Repeated elements keep
 # their relative order whatever this says.
 AWS_ORDER = {
     "ListBucketResult": ["Name", "Prefix", "StartAfter", "Marker", "ContinuationToken", "NextContinuationToken",

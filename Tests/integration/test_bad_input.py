@@ -1,4 +1,4 @@
-"""Bad input catalogue (decisions.md §2 and §6): every row is one hostile or malformed
+"""Bad input catalogue (docs/contract.md#errors, #reliability-and-security): every row is one hostile or malformed
 request and the answer it must get: a status, an S3 error Code (XML, with an
 x-amz-request-id equal to its RequestId), or — for headers S3 ignores when malformed — the
 whole object with 200. Never a 500, a crash or a hang (each request has a hang guard, and

@@ -1,4 +1,4 @@
-"""The web browser for people (issue 5), against real nginx + x2s3 workers.
+"""The web browser for people, against real nginx + x2s3 workers.
 
 A server of its own, mounted under a base path with virtual-host buckets on
 (`base_url: http://x2s3.localhost:PORT/x2s3/`), serves a "pages" bucket with hostile

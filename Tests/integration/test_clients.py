@@ -1,4 +1,4 @@
-"""Issue 3, real clients against x2s3 serving the differential tree (s3diff): boto3, the AWS CLI,
+"""Real clients against x2s3 serving the differential tree (s3diff): boto3, the AWS CLI,
 rclone, s3fs + zarr-python. Every comparison is byte-exact against the tree on disk.
 A client that is not installed is a skip, not a pass (the CI image installs all of them)."""
 

@@ -1,4 +1,4 @@
-"""Containment (decisions.md §6): no request reads outside its bucket root.
+"""Containment (docs/contract.md#reliability-and-security): no request reads outside its bucket root.
 
 Keys resolve with openat2(RESOLVE_BENEATH) under the root's fd, so the kernel refuses `..`,
 absolute paths and symlinks leading out, with no window between a check and the open. These

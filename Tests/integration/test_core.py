@@ -1,6 +1,6 @@
-"""Issue 2: objects through real nginx + real workers, with curl, requests and boto3.
+"""Objects through real nginx + real workers, with curl, requests and boto3.
 
-Written against decisions.md §2 (the S3 surface) and §6 (containment, client aborts).
+Written against docs/contract.md#s3-surface and #reliability-and-security (containment, client aborts).
 """
 
 from __future__ import annotations

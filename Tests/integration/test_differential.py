@@ -1,4 +1,4 @@
-"""Issue 3, "How to prove it": the same raw requests to x2s3 (serving a generated tree from disk)
+"""The differential test: the same raw requests to x2s3 (serving a generated tree from disk)
 and to moto_server (holding the same objects), compared response by response.
 
 Compared: status; for objects Content-Length, Content-Range, Accept-Ranges, the presence of ETag

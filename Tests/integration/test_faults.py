@@ -1,4 +1,4 @@
-"""Faults (decisions.md §1 and §6): a worker SIGKILLed mid-request, SIGTERM draining an
+"""Faults (docs/contract.md#run-modes, #reliability-and-security): a worker SIGKILLed mid-request, SIGTERM draining an
 in-flight download, SIGHUP reloading the config under load, and upstream S3 endpoints that
 reset, stall or send garbage. Each test has a server of its own, because these replace or
 saturate workers. Figures are printed (pytest -s shows them); X2S3_LONG_TESTS=1 lengthens

@@ -1,4 +1,4 @@
-"""Load (decisions.md §6): concurrent clients with byte-exact verification and zero errors,
+"""Load (docs/contract.md#reliability-and-security): concurrent clients with byte-exact verification and zero errors,
 clients aborting big downloads, slow readers holding workers while others are served.
 
 Short by default (every CI run); X2S3_LONG_TESTS=1 runs the long variants (60 s of load,

@@ -221,6 +221,21 @@ def test_414_overlong_request_line_is_s3_xml(front):
     assert_nginx_error(front, status, h, body, 414, "InvalidURI")
 
 
+def test_501_unimplemented_transfer_encoding_is_s3_xml(front):
+    status, h, body = raw(front, "GET", f"/{front.bucket}/x.txt", {"Transfer-Encoding": "gzip"})
+    assert_nginx_error(front, status, h, body, 501, "NotImplemented")
+
+
+def test_505_unsupported_http_version_is_s3_xml(front):
+    with connect(front) as s:
+        s.sendall(f"GET /{front.bucket}/x.txt HTTP/3.0\r\nHost: localhost\r\n\r\n".encode())
+        status, h, rest = read_head(s)
+        chunks = [rest]
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    assert_nginx_error(front, status, h, b"".join(chunks), 505, "InvalidRequest")
+
+
 def test_494_oversized_header_is_s3_xml_400(front):
     status, h, body = raw(front, "GET", f"/{front.bucket}/x.txt", {"X-Big": "b" * 20000})
     assert_nginx_error(front, status, h, body, 400, "RequestHeaderSectionTooLarge")

@@ -1,6 +1,6 @@
 """The production nginx front (nginx/production.conf.template + cache.conf + tls.conf + offload.conf):
 TLS with a self-signed certificate made at test time, HTTP/2, the response cache and its traps
-(original-behaviour §9), HSTS, offload behind the cache. Each check looks at what reached the
+(docs/original.md#deployment-lessons), HSTS, offload behind the cache. Each check looks at what reached the
 worker (its log lines, by REQUEST_URI) as well as at what the client got."""
 
 from __future__ import annotations
@@ -216,6 +216,24 @@ def test_offload_behind_the_cache_serves_exact_bytes(prod):
     assert rr.status_code == 206 and rr.content == prod.big[100:200]
     lines = prod.settle(uri, 2)
     assert all(worker_bytes(l) < 2048 for l in lines), lines  # the worker sent heads only
+
+
+def test_conditional_requests_reach_the_worker_and_are_never_cached(prod):
+    """nginx blanks the client's validators wherever fastcgi_cache is configured, even for a
+    bypassed request: s3fs's If-Match on every ranged read never reached the worker."""
+    uri = "/alpha/vol/.zarray"
+    etag = prod.get(uri).headers["ETag"]
+    ok = prod.get(uri, headers={"Range": "bytes=0-9", "If-Match": etag})
+    assert ok.status_code == 206 and ok.headers["X-Cache-Status"] == "BYPASS"
+    bad = prod.get(uri, headers={"Range": "bytes=0-9", "If-Match": '"not-the-etag"'})
+    assert bad.status_code == 412, (bad.status_code, bad.content[:200])
+    bad = prod.get(uri, headers={"If-Match": '"not-the-etag"'})
+    assert bad.status_code == 412 and bad.headers["X-Cache-Status"] == "BYPASS"
+    old = prod.get(uri, headers={"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert old.status_code == 412
+    # None of those was stored: a plain GET still gets the object.
+    plain = prod.get(uri)
+    assert plain.status_code == 200 and plain.headers["ETag"] == etag
 
 
 CHROME = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"}

@@ -1,4 +1,4 @@
-"""An upstream reply that contradicts itself (decisions.md §6, RFC 9112 §6.3): Content-Length
+"""An upstream reply that contradicts itself (docs/contract.md#reliability-and-security, RFC 9112 §6.3): Content-Length
 fields that disagree, a Content-Length list, a Content-Length beside Transfer-Encoding, a 206
 whose Content-Length is not its Content-Range's, or a body shorter than its Content-Length. Each ends in a 502 S3 XML error (found before the head)
 or a cut connection (found after it), never a complete-looking 200 with the wrong bytes.

@@ -1,5 +1,5 @@
 """A ListObjectsV2 page of a huge flat directory against a page of a small one, for scripts/bench
-(decisions.md §5, turn 2 row: 1,000,000 entries, warm, ≤ 3× a 1,000-entry directory's page;
+(docs/contract.md#performance-targets, row: 1,000,000 entries, warm, ≤ 3× a 1,000-entry directory's page;
 worker RSS < 64 MiB).
 
 The directories (empty files) are made once under bench-output/ and reused. Timed one request at a

@@ -1,4 +1,4 @@
-"""The Python original for scripts/bench (decisions.md §5: beaten ≥ 6× on small GETs, ≥ 5× on
+"""The Python original for scripts/bench (docs/contract.md#performance-targets: beaten ≥ 6× on small GETs, ≥ 5× on
 listing pages, run side by side on the same box).
 
 PyPI's x2s3 1.6.1, the newest release, is installed once into its own venv under bench-output/

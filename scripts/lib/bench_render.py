@@ -13,7 +13,7 @@ def ok(cond: bool) -> str:
 
 
 def original_rows(r: dict) -> list[str]:
-    """x2s3 against the Python original (§5: ≥ 6× on small GETs, ≥ 5× on listing pages)."""
+    """x2s3 against the Python original (docs/contract.md#performance-targets: ≥ 6× on small GETs, ≥ 5× on listing pages)."""
     if r["original_missing"]:
         return [f"| x2s3 vs the Python original {ORIGINAL_VERSION} | | not measured: {r['original_missing']} | | ≥ 6× / ≥ 5× | **not measured** |"]
     small = r["ratio_small_stream_small_original"]

@@ -1,4 +1,4 @@
-"""Slow clients against the default scripts/serve, for scripts/bench (decisions.md §5, turn 2 row:
+"""Slow clients against the default scripts/serve, for scripts/bench (docs/contract.md#performance-targets, row:
 small GET p99 while 200 clients download large objects at 100 KB/s, ≤ 2× unloaded and < 50 ms,
 0 errors).
 

@@ -26,6 +26,10 @@ void cposix_atomic_store_u64(uint64_t *cell, uint64_t value);
 // that forked it exits. 0, or -1 with errno. prctl(2) is variadic, which Swift cannot call.
 int cposix_set_parent_death_signal(int signal);
 
+// malloc_trim(3): hands free heap pages back to the kernel. Swift's Glibc module does not
+// export <malloc.h>.
+int cposix_malloc_trim(void);
+
 // Compile-time checks that the constants match the kernel ABI we were built against.
 int cposix_resolve_beneath_flag(void);
 #endif

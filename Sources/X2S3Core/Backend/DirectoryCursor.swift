@@ -181,7 +181,7 @@ final class DirectoryCursor {
         let key = SortedNameCache.Key(rootDevice: rootIdentity.device, rootInode: rootIdentity.inode,
                                       device: stat.device, inode: stat.inode,
                                       mtimeSeconds: stat.mtimeSeconds, mtimeNanoseconds: stat.mtimeNanoseconds)
-        guard let dir = try? cache.directory(key, load: { () throws(Errno) -> SortedDirectory in try load(fd, path: path) })
+        guard let dir = try? cache.directory(key, load: { () throws(Errno) -> SortedDirectoryBuilder in try load(fd, path: path) })
         else { return nil }
         return Frame(fd: fd, path: path, dir: dir, identity: id, index: 0)
     }
@@ -265,13 +265,13 @@ final class DirectoryCursor {
         }
     }
 
-    private func load(_ fd: FileDescriptor, path: [UInt8]) throws(Errno) -> SortedDirectory {
-        var entries: [(name: [UInt8], kind: ListEntryKind)] = []
+    private func load(_ fd: FileDescriptor, path: [UInt8]) throws(Errno) -> SortedDirectoryBuilder {
+        var entries = SortedDirectoryBuilder()
         try fd.forEachEntry { entry in
-            if let kind = classify(entry, in: fd, path: path) { entries.append((entry.name, kind)) }
+            if let kind = classify(entry, in: fd, path: path) { entries.append(entry.name, kind) }
             return true
         }
-        return SortedDirectory(entries)
+        return entries
     }
 
     /// Depth-first search for one readable file, reading directories as streams (a huge

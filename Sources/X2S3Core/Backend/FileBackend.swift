@@ -9,11 +9,12 @@ public final class FileBackend: StorageBackend {
     let bucket: String
     let etags: ETagPolicy
     /// Sorted directory names, kept across requests so paging a huge directory does not
-    /// re-read and re-sort it for every page.
-    let listCache = SortedNameCache()
+    /// re-read and re-sort it for every page (one per worker, shared by its file buckets).
+    let listCache: SortedNameCache
 
     /// Opens the bucket root. Fails if the directory is gone (the config checked it at start).
-    public init(bucket: String, options: FileOptions) throws(S3Error) {
+    public init(bucket: String, options: FileOptions, listCache: SortedNameCache? = nil) throws(S3Error) {
+        self.listCache = listCache ?? SortedNameCache()
         do {
             root = try FileDescriptor.openDirectory(options.path)
         } catch {

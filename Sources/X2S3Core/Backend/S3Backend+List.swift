@@ -41,9 +41,9 @@ extension S3Backend {
         }
         var page = ListPage()
         for o in upstream.objects where o.key.hasPrefix(root) && after(o.key) {
+            let etag = UpstreamETag.validator(o.etag, proxy: options.proxyETag, size: o.size, lastModified: o.lastModified)
             var listed = ListedObject(key: String(o.key.dropFirst(root.count)), size: o.size,
-                                      lastModified: Timestamp(seconds: o.lastModified), etag: nil)
-            if options.proxyETag, let e = o.etag, !e.isEmpty { listed.etag = e.hasPrefix("\"") ? e : "\"\(e)\"" }
+                                      lastModified: Timestamp(seconds: o.lastModified), etag: etag)
             if let sc = o.storageClass, !sc.isEmpty { listed.storageClass = sc }
             page.objects.append(listed)
         }

@@ -48,7 +48,8 @@ final class S3Backend: StorageBackend {
         let trimmed = Self.trimSlashes(options.prefix)
         root = trimmed.isEmpty ? "" : trimmed + "/"
         do {
-            client = try HTTPClient(options: .init(connectTimeout: options.connectTimeout, stallTimeout: options.readTimeout))
+            client = try HTTPClient(options: .init(connectTimeout: options.connectTimeout, stallTimeout: options.readTimeout,
+                                                   caBundle: options.caBundle))
         } catch {
             throw .internalError("The HTTP client could not be created.")
         }
@@ -139,14 +140,11 @@ final class S3Backend: StorageBackend {
         return (url, signer.sign(method: method, host: host, path: path, query: query, date: date).headers + headers)
     }
 
-    /// Facts from a successful HEAD or GET. The content type is left to the key table, and
-    /// the ETag is exposed only when the target trusts it (some stores' are not MD5s).
+    /// Facts from a successful HEAD or GET. The content type is left to the key table; the
+    /// ETag is the upstream's or derived from it (`UpstreamETag`), as in listings.
     func info(_ r: HTTPResponse, size: UInt64) -> ObjectInfo {
         let modified = r.header("Last-Modified").flatMap(HTTPDate.parse) ?? 0
-        var etag: String?
-        if options.proxyETag, let e = r.header("ETag"), !e.isEmpty {
-            etag = e.hasPrefix("\"") || e.hasPrefix("W/\"") ? e : "\"\(e)\""
-        }
+        let etag = UpstreamETag.validator(r.header("ETag"), proxy: options.proxyETag, size: size, lastModified: modified)
         return ObjectInfo(size: size, lastModified: Timestamp(seconds: modified), etag: etag)
     }
 
@@ -187,15 +185,18 @@ final class S3Backend: StorageBackend {
 
     /// Transport failures → the gateway errors of docs/contract.md#errors: timeouts 504, unreachable
     /// 503, a broken exchange 502.
+    /// libcurl's text (a TLS verification failure, say) goes to the log line, not to the client.
     static func map(_ error: HTTPClientError) -> S3Error {
+        let mapped: S3Error, detail: String
         switch error {
-        case .connectTimeout: return .gatewayTimeout("Connection to the upstream storage timed out.")
-        case .stalled: return .gatewayTimeout("The upstream storage timed out.")
-        case .connectFailed: return .serviceUnavailable("The upstream storage is unreachable.")
-        case .transport: return .badGateway("The connection to the upstream storage failed.")
-        case .invalidResponse: return .badGateway("The upstream storage sent an invalid response.")
-        case .setup: return .internalError("The upstream request could not be made.")
+        case .connectTimeout(let d): (mapped, detail) = (.gatewayTimeout("Connection to the upstream storage timed out."), d)
+        case .stalled(let d): (mapped, detail) = (.gatewayTimeout("The upstream storage timed out."), d)
+        case .connectFailed(let d): (mapped, detail) = (.serviceUnavailable("The upstream storage is unreachable."), d)
+        case .transport(let d): (mapped, detail) = (.badGateway("The connection to the upstream storage failed."), d)
+        case .invalidResponse(let d): (mapped, detail) = (.badGateway("The upstream storage sent an invalid response."), d)
+        case .setup(let d): (mapped, detail) = (.internalError("The upstream request could not be made."), d)
         }
+        return detail.isEmpty ? mapped : .detailed(mapped, detail: "upstream: " + detail)
     }
 
     /// The client's single range, re-serialised for the upstream.

@@ -1,128 +1,5 @@
 import Posix
 
-/// What a listable directory entry is, decided once when the directory is read.
-enum ListEntryKind: UInt8, Sendable {
-    /// A regular file (`d_type` or `lstat` said so).
-    case file
-    /// A real subdirectory.
-    case directory
-    /// A symlink that resolves, beneath the bucket root, to a regular file.
-    case linkedFile
-    /// A symlink that resolves, beneath the bucket root, to a directory.
-    case linkedDirectory
-
-    var isDirectory: Bool { self == .directory || self == .linkedDirectory }
-    var isLink: Bool { self == .linkedFile || self == .linkedDirectory }
-}
-
-/// One directory's listable entries in S3 order: by name bytes, a directory `d` sorting as
-/// `d/`. Names are packed in one buffer (one allocation for 100,000 names, not 100,000).
-/// Immutable once built, so the cache and any number of cursors share it.
-final class SortedDirectory {
-    private let bytes: [UInt8]
-    /// Entry `i` is `bytes[offsets[i]..<offsets[i + 1]]`.
-    private let offsets: [UInt32]
-    private let kinds: [ListEntryKind]
-
-    var count: Int { kinds.count }
-    /// Approximate heap cost, for the cache's budget.
-    var cost: Int { bytes.count + offsets.count * 4 + kinds.count + 64 }
-
-    /// Sorts `entries` (names already validated as UTF-8). The sort compares slices of one
-    /// packed buffer, so it allocates nothing per comparison.
-    init(_ entries: [(name: [UInt8], kind: ListEntryKind)]) {
-        var raw: [UInt8] = []
-        raw.reserveCapacity(entries.reduce(0) { $0 + $1.name.count })
-        var starts: [Int] = []
-        starts.reserveCapacity(entries.count + 1)
-        for e in entries {
-            starts.append(raw.count)
-            raw += e.name
-        }
-        starts.append(raw.count)
-        var order = Array(0..<entries.count)
-        raw.withUnsafeBufferPointer { buf in
-            order.sort { i, j in
-                SortedDirectory.compare(UnsafeBufferPointer(rebasing: buf[starts[i]..<starts[i + 1]]), entries[i].kind.isDirectory,
-                                        UnsafeBufferPointer(rebasing: buf[starts[j]..<starts[j + 1]]), entries[j].kind.isDirectory) < 0
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.count)
-        var offsets: [UInt32] = [0]
-        offsets.reserveCapacity(entries.count + 1)
-        var kinds: [ListEntryKind] = []
-        kinds.reserveCapacity(entries.count)
-        for i in order {
-            bytes += raw[starts[i]..<starts[i + 1]]
-            offsets.append(UInt32(bytes.count))
-            kinds.append(entries[i].kind)
-        }
-        self.bytes = bytes
-        self.offsets = offsets
-        self.kinds = kinds
-    }
-
-    func kind(_ i: Int) -> ListEntryKind { kinds[i] }
-    func name(_ i: Int) -> ArraySlice<UInt8> { bytes[Int(offsets[i])..<Int(offsets[i + 1])] }
-
-    /// Three-way comparison of two sort keys (`name` plus `/` for a directory).
-    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ aDir: Bool, _ b: UnsafeBufferPointer<UInt8>, _ bDir: Bool) -> Int {
-        let n = min(a.count, b.count)
-        var i = 0
-        while i < n {
-            let x = a[i], y = b[i]
-            if x != y { return x < y ? -1 : 1 }
-            i += 1
-        }
-        // One name is a prefix of the other: the directory slash (0x2F) takes the next place.
-        // (Real names contain no '/', so a slash never meets a slash.)
-        let xa: Int = i < a.count ? Int(a[i]) : (aDir ? 0x2F : -1)
-        let yb: Int = i < b.count ? Int(b[i]) : (bDir ? 0x2F : -1)
-        if xa == yb { return (aDir ? a.count + 1 : a.count) - (bDir ? b.count + 1 : b.count) }
-        return xa < yb ? -1 : 1
-    }
-
-    /// Compares entry `i`'s sort key with `target`: -1, 0 or 1; with `prefixMatch`, a sort key
-    /// that starts with `target` counts as equal (for skipping everything under a prefix).
-    func compare(entry i: Int, to target: ArraySlice<UInt8>, prefixMatch: Bool = false) -> Int {
-        let n = name(i)
-        let isDir = kinds[i].isDirectory
-        let keyCount = n.count + (isDir ? 1 : 0)
-        var t = target.startIndex
-        var j = 0
-        while j < keyCount && t != target.endIndex {
-            let b = j < n.count ? n[n.startIndex + j] : 0x2F
-            let c = target[t]
-            if b != c { return b < c ? -1 : 1 }
-            j += 1
-            t = target.index(after: t)
-        }
-        if t == target.endIndex { return (j == keyCount || prefixMatch) ? 0 : 1 }
-        return -1
-    }
-
-    /// The first index whose sort key is ≥ `target` (or, with `prefixMatch`, the first past
-    /// every key starting with `target` when `upper` is set).
-    func search(_ target: ArraySlice<UInt8>, upperPastPrefix upper: Bool = false) -> Int {
-        var lo = 0, hi = count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let c = compare(entry: mid, to: target, prefixMatch: upper)
-            if c < 0 || (upper && c == 0) { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
-
-    /// Whether entry `i`'s sort key (`name/` for a directory) is a proper prefix of `target`.
-    func isProperPrefix(entry i: Int, of target: ArraySlice<UInt8>) -> Bool {
-        let n = name(i)
-        let keyCount = n.count + (kinds[i].isDirectory ? 1 : 0)
-        guard keyCount < target.count else { return false }
-        return compare(entry: i, to: target[target.startIndex..<(target.startIndex + keyCount)]) == 0
-    }
-}
-
 /// Per-worker cache of sorted directories, so paging through a 100,000-entry directory does
 /// not re-read and re-sort it on every page.
 ///
@@ -132,6 +9,11 @@ final class SortedDirectory {
 /// rule: a change landing in the same timestamp tick would leave the mtime unchanged).
 /// Bounded by `budget` bytes with two generations: lookups promote into the young one; when it
 /// fills, the old one is dropped. Memory never grows with the tree.
+///
+/// Directories of at least `indexMinEntries` entries are also shared with the other workers
+/// through `index` (a `SortedNameIndex`), which a miss consults before reading the directory:
+/// a page of a million-entry directory then costs a binary search in a mapped file, in every
+/// worker, after the first sort anywhere in the pool.
 ///
 /// What it cannot see: a symlink's *target* changing kind (file ↔ directory, or appearing)
 /// does not touch the directory's mtime; such a link keeps its old classification until the
@@ -149,34 +31,75 @@ public final class SortedNameCache {
     private let budget: Int
     private let racyWindowSeconds: Int64
     private let now: () -> Int64
+    /// The shared file-backed images; nil keeps everything in this worker's memory.
+    let index: SortedNameIndex?
+    private let indexMinEntries: Int
     private var young: [Key: SortedDirectory] = [:]
     private var old: [Key: SortedDirectory] = [:]
     private var youngCost = 0
     /// Reads and sorts performed (cache misses), for tests and measurements.
     public private(set) var loads = 0
+    /// Misses answered by a shared index file instead of a sort.
+    public private(set) var indexHits = 0
 
     /// `budget`: bytes of names and bookkeeping kept across both generations (default 16 MiB,
     /// about a million typical names). `racyWindowSeconds`: how old a directory's mtime must be
     /// before it is trusted as a cache key.
-    /// `now` (seconds since the epoch) defaults to the wall clock.
-    public init(budget: Int = 16 << 20, racyWindowSeconds: Int64 = 2, now: (() -> Int64)? = nil) {
+    /// `now` (seconds since the epoch) defaults to the wall clock. `index` shares directories
+    /// of at least `indexMinEntries` entries across workers.
+    init(budget: Int = 16 << 20, racyWindowSeconds: Int64 = 2, now: (() -> Int64)? = nil,
+         index: SortedNameIndex? = nil, indexMinEntries: Int = 10_000) {
         self.budget = budget
         self.racyWindowSeconds = racyWindowSeconds
         self.now = now ?? { WallClock.now() }
+        self.index = index
+        self.indexMinEntries = indexMinEntries
     }
+
+    /// A cache as `listing_cache` configures it. The index is left out (memory only) when its
+    /// directory cannot be made or is not safely this user's.
+    public convenience init(settings: ListingCacheSettings) {
+        let index = settings.indexBytes > 0 ? SortedNameIndex(path: settings.indexPath, diskBudget: settings.indexBytes) : nil
+        self.init(budget: settings.memoryBytes, index: index, indexMinEntries: settings.indexMinEntries)
+    }
+
+    /// The index directory in use, or nil (for the startup log).
+    public var indexPath: String? { index?.path }
 
     /// The sorted directory for `key`, from the cache or from `load` (then remembered if it is
     /// old enough and fits).
-    func directory(_ key: Key, load: () throws(Errno) -> SortedDirectory) throws(Errno) -> SortedDirectory {
+    /// `load` reads and sorts the directory into a builder.
+    func directory(_ key: Key, load: () throws(Errno) -> SortedDirectoryBuilder) throws(Errno) -> SortedDirectory {
         if let hit = young[key] { return hit }
         if let hit = old.removeValue(forKey: key) {
             insert(key, hit)
             return hit
         }
-        let dir = try load()
-        loads += 1
-        if key.mtimeSeconds < now() - racyWindowSeconds { insert(key, dir) }
+        let time = now()
+        let trusted = key.mtimeSeconds < time - racyWindowSeconds
+        if trusted, let index, let shared = index.open(key, now: time) {
+            indexHits += 1
+            insert(key, shared)
+            return shared
+        }
+        let (dir, large) = try sort(key, trusted: trusted, now: time, load: load)
+        // The sort's scratch arrays were as large as the image: give them back to the kernel.
+        if large { Heap.releaseFreeMemory() }
+        if trusted { insert(key, dir) }
         return dir
+    }
+
+    /// Reads and sorts the directory; a large one, when trusted, is written to the shared index
+    /// and comes back mapped from there.
+    private func sort(_ key: Key, trusted: Bool, now: Int64,
+                      load: () throws(Errno) -> SortedDirectoryBuilder) throws(Errno) -> (SortedDirectory, large: Bool) {
+        let builder = try load()
+        guard builder.fits else { throw Errno.ioError }
+        loads += 1
+        let large = builder.count >= indexMinEntries
+        let order = builder.sortedOrder()
+        if trusted, large, let index, let shared = index.store(builder, order: order, key: key, now: now) { return (shared, true) }
+        return (builder.build(order: order, key: key, now: now), large)
     }
 
     private func insert(_ key: Key, _ dir: SortedDirectory) {

@@ -1,6 +1,6 @@
 /// `X2S3_*` environment overrides, as pydantic-settings applied them in the original:
 /// names are case-insensitive, scalars replace the file's values, `X2S3_TARGETS` (JSON or
-/// YAML flow text) replaces the whole list, and `X2S3_CLIENT_OPTIONS__<client>__<option>`
+/// YAML flow text) replaces the whole list (`X2S3_LISTING_CACHE` likewise its mapping), and `X2S3_CLIENT_OPTIONS__<client>__<option>`
 /// sets one client default. Unlike the original, values are type-checked like file values.
 ///
 /// An empty variable counts as unset: deployment tools often export `X2S3_LOCAL_PATH=` for
@@ -11,6 +11,9 @@ extension RawSettings {
     private static let clientOptionPrefix = "client_options__"
 
     mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigError) {
+        if let bundle = environment["AWS_CA_BUNDLE"], !bundle.isEmpty {
+            caBundleVariable = .variable("AWS_CA_BUNDLE", bundle, path: "AWS_CA_BUNDLE")
+        }
         // Sorted so the outcome never depends on dictionary order, and so X2S3_CLIENT_OPTIONS
         // (a whole replacement) comes before the X2S3_CLIENT_OPTIONS__… refinements.
         let variables = environment
@@ -20,7 +23,7 @@ extension RawSettings {
             let key = String(name.dropFirst(5)).lowercased()
             if Self.scalarOverrides.contains(key) {
                 top[key] = .variable(name, value, path: key)
-            } else if key == "targets" || key == "pool" || key == "viewers" {
+            } else if key == "targets" || key == "pool" || key == "listing_cache" || key == "viewers" {
                 top[key] = try Self.parse(variable: name, value, path: key)
             } else if key == "client_options" {
                 if let options = try Self.parse(variable: name, value, path: key) { try setClientOptions(options) }

@@ -18,7 +18,7 @@ enum ClientKind {
         switch self {
         case .file: return ["path", "buffer_size", "calculate_etags", "offload"]
         case .s3: return ["bucket", "prefix", "endpoint", "access_key_path", "secret_key_path", "region",
-                          "proxy_etag", "config", "max_pool_connections"]
+                          "proxy_etag", "ca_bundle", "config", "max_pool_connections"]
         }
     }
 
@@ -38,6 +38,8 @@ enum ClientKind {
 /// have no meaning here.
 struct TargetDecoder {
     let clientOptions: [String: [OptionEntry]]
+    /// `AWS_CA_BUNDLE`, which botocore honours: the CA file of S3 targets without `ca_bundle`.
+    let caBundleVariable: ConfigValue?
     /// Key paths of accepted-but-ignored options, each once, in first-seen order.
     private(set) var ignoredKeys: [String] = []
 
@@ -55,8 +57,9 @@ struct TargetDecoder {
         "use_dualstack_endpoint", "use_arn_region",
     ]
 
-    init(clientOptions: [String: [OptionEntry]]) {
+    init(clientOptions: [String: [OptionEntry]], caBundleVariable: ConfigValue? = nil) {
         self.clientOptions = clientOptions
+        self.caBundleVariable = caBundleVariable
     }
 
     /// A bucket name: non-empty and without `/`, which could never be addressed.
@@ -143,6 +146,9 @@ struct TargetDecoder {
         if let v = o["config"] { try botocoreConfig(v, into: &s) }
         if let v = o["region"] { s.region = try v.nonEmptyString() }
         if let v = o["proxy_etag"] { s.proxyETag = try v.bool() }
+        // Checked here, so a missing or unreadable CA file stops the start with its key named
+        // instead of failing every request; verification itself is never turned off.
+        if let v = o["ca_bundle"] ?? caBundleVariable { s.caBundle = try readable(v) }
         switch (o["access_key_path"], o["secret_key_path"]) {
         case (let access?, let secret?):
             s.accessKeyPath = try readable(access)

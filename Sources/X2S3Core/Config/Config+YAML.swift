@@ -46,6 +46,7 @@ public enum ConfigLoader {
     /// Loads config text; `source` names it in error messages. Exposed for tests and fuzzing.
     public static func load(text: String, source: String, environment: [String: String]) throws(ConfigError) -> Config {
         var settings = try RawSettings(root: parse(text, source: source, path: ""))
+        settings.temporaryDirectory = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         try settings.applyEnvironment(environment)
         return try settings.decode()
     }
@@ -67,12 +68,16 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets", "pool", "viewers"]
+                          "client_options", "targets", "pool", "listing_cache", "viewers"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
+    /// `$TMPDIR`, under which the listing index lives by default.
+    var temporaryDirectory = "/tmp"
     /// Client type (`file`, `s3`, `aioboto`) → option defaults in written order.
     var clientOptions: [String: [OptionEntry]] = [:]
+    /// `AWS_CA_BUNDLE` from the environment, as botocore reads it.
+    var caBundleVariable: ConfigValue?
 
     init(root: ConfigValue?) throws(ConfigError) {
         guard let root else { return }
@@ -123,7 +128,7 @@ struct RawSettings {
                                      path: url.path.hasSuffix("/") ? url.path : url.path + "/")
         }
         if let v = present("local_name") { config.localName = try TargetDecoder.name(v) }
-        var decoder = TargetDecoder(clientOptions: clientOptions)
+        var decoder = TargetDecoder(clientOptions: clientOptions, caBundleVariable: caBundleVariable)
         if let v = present("targets") {
             // Bucket names are case-insensitive: `a` and `A` would be one bucket listed twice.
             // (Exact repeats keep the original's last-one-wins, with a warning.)
@@ -147,6 +152,8 @@ struct RawSettings {
             config.targets.append(local)
         }
         if let v = present("pool") { config.pool = try Self.pool(v) }
+        config.listingCache = ListingCacheSettings(temporaryDirectory: temporaryDirectory)
+        if let v = present("listing_cache") { try config.listingCache.decode(v) }
         if let v = present("viewers") { config.viewers = try Self.viewers(v) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)

@@ -19,6 +19,8 @@ public struct Config: Sendable, Equatable {
     public var targets: [Target] = []
     /// Bounds of the supervised worker pool (`pool:`); not a key of the original.
     public var pool = PoolSettings()
+    /// Sorted-name caching for listings (`listing_cache`).
+    public var listingCache = ListingCacheSettings()
     /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
     public var viewers = ViewerSettings()
     /// Keys the original accepts that have no meaning here; logged once at startup.
@@ -139,6 +141,9 @@ public struct S3Options: Sendable, Equatable {
     public var region: String = "us-east-1"
     /// Pass upstream ETags through (off by default: some stores' ETags are not MD5s).
     public var proxyETag: Bool = false
+    /// PEM file of CA certificates for verifying the endpoint's TLS certificate (an internal
+    /// CA); from `ca_bundle`, else `AWS_CA_BUNDLE`. nil: the system's CA store.
+    public var caBundle: String?
     /// `path` or `virtual` upstream addressing; `auto` means path for custom endpoints.
     public var addressingStyle: String = "auto"
     /// Seconds; from the botocore-style `config` mapping.

@@ -26,6 +26,15 @@ public enum S3Error: Error, Equatable, Sendable {
     case badGateway(String)
     /// An upstream S3 error passed through with its own status, code and message.
     case upstream(status: Int, code: String, message: String)
+    /// `error` as the client sees it, plus a detail for the request's log line only (libcurl's
+    /// text of a transport failure: addresses and certificate problems are the operator's).
+    indirect case detailed(S3Error, detail: String)
+
+    /// What the log line of a request answered with this error adds to its message.
+    public var logDetail: String? {
+        if case .detailed(_, let detail) = self { return detail }
+        return nil
+    }
 
     /// The S3 error codes x2s3 writes, or recognises in an upstream's error document.
     public enum Code: String, Sendable, CaseIterable {
@@ -141,6 +150,8 @@ public enum S3Error: Error, Equatable, Sendable {
             return Wire(502, .badGateway, message)
         case .upstream(let status, let code, let message):
             return Wire(status, code, message)
+        case .detailed(let error, _):
+            return error.wire
         }
     }
 }

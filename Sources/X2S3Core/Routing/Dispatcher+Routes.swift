@@ -135,7 +135,7 @@ extension Dispatcher {
         if let b = backends[name] { return b }
         let b: any StorageBackend
         switch target.kind {
-        case .file(let options): b = try FileBackend(bucket: target.name, options: options)
+        case .file(let options): b = try FileBackend(bucket: target.name, options: options, listCache: listCache)
         case .s3(let options): b = try S3Backend(bucket: target.name, options: options)
         }
         backends[name] = b

@@ -13,10 +13,13 @@ public struct Dispatcher {
     /// Answer every request 503 SlowDown: this worker is the pool's overflow while every other
     /// worker is busy.
     public var shedding = false
+    /// Sorted directory names for every file bucket of this worker.
+    let listCache: SortedNameCache
 
     public init(config: Config, logger: Logger) {
         self.config = config
         self.logger = logger
+        listCache = SortedNameCache(settings: config.listingCache)
     }
 
     /// The source swift-log derives from `#fileID` (the module name), derived once: left to
@@ -27,6 +30,8 @@ public struct Dispatcher {
     struct Response {
         var head: ResponseHead
         var body: Body
+        /// Added to the request's log line (an error's `logDetail`).
+        var logDetail: String?
         /// A document x2s3 made (page, listing, error, asset), as opposed to an object's bytes:
         /// only these may be compressed.
         var generated = false
@@ -118,6 +123,8 @@ public struct Dispatcher {
             "status": .string(String(response.head.status)), "bytes": .string(String(sent)),
             "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)),
         ]
+        // ECS's name, so JSON logs file the cause where log tools look for it.
+        if let detail = response.logDetail { meta["error.message"] = .string(detail) }
         if clientGone {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
@@ -209,6 +216,7 @@ public struct Dispatcher {
             r = Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
         }
         for h in w.headers { r.head.add(h.name, h.value) }
+        r.logDetail = error.logDetail
         return r
     }
 }
