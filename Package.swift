@@ -26,17 +26,20 @@ let package = Package(
         .systemLibrary(name: "CYaml", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        // gzip for the documents x2s3 generates (never for objects).
+        .target(name: "Deflate", dependencies: ["CZlib"], swiftSettings: strict),
         // The supervised pool's scoreboard and its pure grow/shrink/replace/shed policy.
         .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -122,7 +122,7 @@ final class ListingMemoryBackend: StorageBackend {
             #expect(h.status == g.status && strip(h) == strip(g))
             #expect(h.parsed.body.isEmpty)
         }
-        #expect(get(&d, "/mem/a/").header("Vary") == "Accept")
+        #expect(get(&d, "/mem/a/").header("Vary") == "Accept, Accept-Encoding")
         #expect(get(&d, "/static/x2s3.css").header("Cache-Control") == "public, max-age=86400")
     }
 

@@ -142,6 +142,12 @@ import Testing
         #expect(html.contains("?list-type=2&amp;delimiter=%2F&amp;prefix=a%20b%2F"))
     }
 
+    /// The script builds each file's s3 URL from the table's prefix and the name shown.
+    @Test func theListingCarriesTheS3PrefixForPerFileCopyButtons() {
+        #expect(Self.page(["q#&<b>\"/x"], prefix: "q#&<b>\"/").contains("<table class=\"listing\" data-s3-prefix=\"s3://bkt/q#&amp;&lt;b&gt;&quot;/\">"))
+        #expect(Stylesheet.script.contains("table.listing[data-s3-prefix]"))
+    }
+
     @Test func assetsAreServedFromTheBinary() {
         #expect(Assets.named("x2s3.css")?.contentType == "text/css; charset=utf-8")
         #expect(Assets.named("x2s3.js")?.bytes.isEmpty == false)

@@ -11,6 +11,7 @@ pages, saving screenshots under test-output/browser/.
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -68,7 +69,7 @@ def page(http, url: str) -> Page:
     r = http.get(url, timeout=30)
     assert r.status_code == 200, f"{url}: {r.status_code} {r.text[:300]}"
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert r.headers.get("vary") == "Accept"
+    assert r.headers.get("vary") == "Accept, Accept-Encoding"
     return Page(r.text)
 
 
@@ -181,6 +182,70 @@ def test_hidden_bucket_is_absent_and_its_folders_are_403(site, http):
         r = http.get(site.base_url + folder, timeout=30)
         assert r.status_code == 403 and "AccessDenied" in r.text
     assert http.get(site.base_url + "hidden/key-only.txt", timeout=30).status_code == 200
+
+
+def error_page(r: requests.Response, status: int, code: str) -> Page:
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.headers.get("vary") == "Accept, Accept-Encoding"
+    p = Page(r.text)
+    assert f"<code>{code}</code>" in r.text
+    assert f'<code class="rid">{r.headers["x-amz-request-id"]}</code>' in r.text
+    return p
+
+
+def back_link(site: Server, r: requests.Response) -> str:
+    p = Page(r.text)
+    href = p.link(cls="back")
+    assert href, r.text[:500]
+    return urllib.parse.urljoin(r.url, href)
+
+
+def test_errors_are_pages_for_people_with_a_working_way_back(site, http):
+    files = sorted(n for n in HOSTILE if "/" not in n)
+    for name in files + ["weird #?& <dir>/" + name for name in files[:2]]:
+        folder = "hostile/" + (name.rsplit("/", 1)[0] + "/" if "/" in name else "")
+        url = site.url("pages", "hostile/" + name + ".missing")
+        r = http.get(url, timeout=30)
+        error_page(r, 404, "NoSuchKey")
+        assert "<img src=x" not in r.text and "q#?&<b>" not in r.text
+        back = back_link(site, r)
+        assert back == site.url("pages", folder), (name, back)
+        assert http.get(back, timeout=30).status_code == 200
+    # The other errors a browser can meet, each a page with its own status.
+    error_page(http.get(site.base_url + "hidden/dir/", timeout=30), 403, "AccessDenied")
+    error_page(http.get(site.base_url + "nosuchbucket/x", timeout=30), 404, "NoSuchBucket")
+    error_page(http.delete(site.url("pages", "README.txt"), timeout=30), 405, "MethodNotAllowed")
+    r = http.get(site.url("pages", "README.txt"), headers={"Range": "bytes=100000-"}, timeout=30)
+    error_page(r, 416, "InvalidRange")
+    assert r.headers["content-range"] == f"bytes */{len(site.files['README.txt'])}"
+    assert http.get(back_link(site, r), timeout=30).status_code == 200
+
+
+def test_errors_stay_s3_xml_for_programs_and_head(site, http):
+    url = site.url("pages", "hostile/nope.txt")
+    for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/xml, text/html"}):
+        r = requests.get(url, headers=accept, timeout=30)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/xml"
+        assert ET.fromstring(r.content).findtext("Code") == "NoSuchKey"
+    h = http.head(url, timeout=30)
+    assert h.status_code == 404 and h.headers["content-type"] == "application/xml" and h.content == b""
+
+
+def test_dev_profile_gzips_pages_and_listings_but_not_objects(site):
+    """The dev nginx profile passes X2S3_GZIP too (the production one: test_production.py)."""
+    for url, accept in ((site.url("pages", "many/"), HTML["Accept"]),
+                        (site.url("pages", query="list-type=2&prefix=many/"), "application/xml")):
+        gz = requests.get(url, headers={"Accept": accept, "Accept-Encoding": "gzip"}, timeout=30, stream=True)
+        packed = gz.raw.read(decode_content=False)
+        plain = requests.get(url, headers={"Accept": accept, "Accept-Encoding": "identity"}, timeout=30)
+        assert gz.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert "Accept-Encoding" in gz.headers["vary"] and len(packed) == int(gz.headers["content-length"])
+        assert len(packed) * 5 < len(plain.content), (url, len(packed), len(plain.content))
+    key = "datasets/ome-0.4.ome.zarr/.zattrs"
+    r = requests.get(site.url("pages", key), headers={"Accept-Encoding": "gzip"}, timeout=30, stream=True)
+    assert "content-encoding" not in r.headers and r.raw.read(decode_content=False) == site.files[key]
+    assert r.headers["content-length"] == str(len(site.files[key]))
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
@@ -327,3 +392,45 @@ def test_chromium_virtual_host_bucket(site, browser):
     browser.click('td.name a[href="/x2s3/datasets/"]')
     assert browser.cdp.evaluate("location.host") == f"pages.x2s3.localhost:{site.port}"
     browser.screenshot(OUT / "08-virtual-host.png")
+
+
+def test_chromium_error_page(site, browser):
+    b = browser
+    b.goto(site.url("pages", "hostile/no such file.txt"))
+    assert b.cdp.evaluate("document.querySelector('h1').textContent") == "The specified key does not exist."
+    assert b.cdp.evaluate("document.title") == "404 Not Found · x2s3"
+    assert b.cdp.evaluate("getComputedStyle(document.querySelector('.badge.err')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    b.screenshot(OUT / "09-error-404.png")
+    b.click("a.back")
+    assert b.cdp.evaluate("location.pathname") == "/x2s3/pages/hostile/"
+
+
+def test_chromium_per_file_copy_buttons_carry_working_urls(site, browser):
+    """The script adds an s3:// and an https:// copy button to every file row; for hostile
+    names both URLs name the file exactly, and the https one fetches its bytes."""
+    b = browser
+    b.goto(site.url("pages", "hostile/"))
+    rows = b.cdp.evaluate("[...document.querySelectorAll('tr.file')].map(tr => [tr.querySelector('td.name a').textContent,"
+                          " [...tr.querySelectorAll('button.mini')].map(x => [x.textContent, x.getAttribute('data-url')])])")
+    files = sorted(n for n in HOSTILE if "/" not in n)
+    assert [r[0] for r in rows] == files
+    for name, buttons in rows:
+        assert [t for t, _ in buttons] == ["s3", "https"], name
+        assert buttons[0][1] == "s3://pages/hostile/" + name
+        assert buttons[1][1] == site.url("pages", "hostile/" + name)
+        r = requests.get(buttons[1][1], timeout=30)
+        assert r.status_code == 200 and r.content == site.files["hostile/" + name], name
+    # A click copies (the clipboard needs a secure context: 127.0.0.1 is one) and says so.
+    b.cdp.call("Browser.grantPermissions", permissions=["clipboardReadWrite", "clipboardSanitizedWrite"])
+    b.cdp.evaluate("document.querySelector('tr.file button.mini').scrollIntoView({block: 'center'})")
+    box = b.cdp.evaluate("(() => { const r = document.querySelector('tr.file button.mini').getBoundingClientRect();"
+                         " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()")
+    for kind in ("mousePressed", "mouseReleased"):
+        b.cdp.call("Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1)
+    deadline = time.monotonic() + 5
+    text = ""
+    while time.monotonic() < deadline and text != "Copied":
+        text = b.cdp.evaluate("document.querySelector('tr.file button.mini').textContent")
+        time.sleep(0.05)
+    assert text == "Copied"
+    b.screenshot(OUT / "10-file-copy-buttons.png")

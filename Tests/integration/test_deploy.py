@@ -81,6 +81,7 @@ http {{
     uwsgi_temp_path {run}/tmp_uwsgi;
     scgi_temp_path {run}/tmp_scgi;
     map $host $x2s3_offload_prefix {{ default ""; }}
+    map $host $x2s3_gzip {{ default ""; }}
     server {{
         listen 127.0.0.1:{self.port};
         merge_slashes off;

@@ -5,6 +5,7 @@ worker (its log lines, by REQUEST_URI) as well as at what the client got."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -47,6 +48,11 @@ def prod(tmp_path_factory):
     (a / "big.bin").write_bytes(big)
     (a / "vol" / ".zarray").write_text('{"zarr_format": 2}\n')
     (a / "vol" / "0" / "0.0").write_bytes(rng.getrandbits(8 * 16384).to_bytes(16384, "little"))
+    # Compressible objects of the types x2s3's own documents have: never to be compressed.
+    (a / "gz").mkdir()
+    (a / "gz" / ".zattrs").write_text(json.dumps({"multiscales": [{"path": str(i)} for i in range(300)]}))
+    (a / "gz" / "meta.json").write_text(json.dumps({"k": ["value"] * 1000}))
+    (a / "gz" / "page.html").write_text("<p>hello</p>\n" * 500)
     for name in ("plain.txt", "nocache.txt", "head.txt", "hsts.txt"):
         (a / name).write_text(f"{name}\n")
     config = (
@@ -228,3 +234,94 @@ def test_conditional_requests_reach_the_worker_and_are_never_cached(prod):
     # None of those was stored: a plain GET still gets the object.
     plain = prod.get(uri)
     assert plain.status_code == 200 and plain.headers["ETag"] == etag
+
+
+CHROME = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"}
+FIREFOX = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_cached_error_pages_are_keyed_by_the_negotiated_type(prod):
+    """A 404 cached for a browser is a page; for a program it is S3 XML; two browsers with
+    different Accept strings share one entry (the key holds the decision, not the string)."""
+    uri = "/alpha/vol/0/7.7"
+    results = [prod.get(uri, headers=h) for h in
+               (CHROME, FIREFOX, {"Accept": "*/*"}, {}, {"Accept": "application/xml, text/html"})]
+    assert [r.status_code for r in results] == [404] * 5
+    assert [r.headers["X-Cache-Status"] for r in results] == ["MISS", "HIT", "MISS", "HIT", "HIT"]
+    for r in results[:2]:
+        assert r.headers["Content-Type"] == "text/html; charset=utf-8" and b"<!DOCTYPE html>" in r.content
+        assert r.headers["Vary"] == "Accept, Accept-Encoding"
+    for r in results[2:]:
+        assert r.headers["Content-Type"] == "application/xml" and b"<Code>NoSuchKey</Code>" in r.content
+        assert r.headers["Vary"] == "Accept"
+    assert len(prod.settle(uri, 2)) == 2
+
+
+def test_nginx_and_the_worker_negotiate_alike(prod):
+    """The cache key's map mirrors Router.prefersHTML: for each Accept the type served fresh
+    (a MISS, decided by the worker) is the type the key was made for (a second request with
+    an Accept the map puts in the same class is a HIT with the same type)."""
+    cases = [
+        ("text/html", "html"), ("application/xml", "xml"), ("text/html, application/xml", "html"),
+        ("application/xml, text/html", "xml"), ("application/xhtml+xml, text/html", "html"),
+        ("TEXT/HTML", "xml"), ("text/htm", "xml"), ("application/xml;q=0.1, text/html;q=1", "xml"),
+        ("xtext/htmlx", "html"), ("", "xml"),
+    ]
+    for i, (accept, kind) in enumerate(cases):
+        uri = f"/alpha/vol/0/neg.{i}"
+        fresh = prod.get(uri, headers={"Accept": accept})
+        again = prod.get(uri, headers={"Accept": "text/html" if kind == "html" else "application/xml"})
+        assert fresh.headers["X-Cache-Status"] == "MISS", accept
+        assert again.headers["X-Cache-Status"] == "HIT", accept
+        want = "text/html; charset=utf-8" if kind == "html" else "application/xml"
+        assert fresh.headers["Content-Type"] == again.headers["Content-Type"] == want, accept
+
+
+def test_two_accept_lines_are_decided_on_the_keyed_one(prod):
+    if shutil.which("curl") is None:
+        pytest.skip("curl missing")
+    uri = "/alpha/vol/0/dup.1"
+    out = subprocess.run(["curl", "-sk", "--http1.1", "-o", "/dev/null", "-w", "%{content_type}",
+                          "-H", "Accept: application/xml", "-H", "Accept: text/html", prod.base_url + uri],
+                         capture_output=True, text=True, timeout=30)
+    # nginx 1.22 keys on the first line; the worker must have decided on the same.
+    assert out.stdout == "application/xml", out
+    r = prod.get(uri, headers={"Accept": "application/xml", "Accept-Encoding": "identity"})  # as curl: no gzip
+    assert r.headers["X-Cache-Status"] == "HIT" and b"<Code>NoSuchKey</Code>" in r.content
+
+
+GZ = {"Accept-Encoding": "gzip"}
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+def test_generated_documents_are_gzipped_and_cached_apart_from_plain_ones(prod):
+    """An HTML page and an XML listing: gzip for clients that take it, plain for the others,
+    each kept in the cache as its own entry (a gzipped page never reaches a plain client)."""
+    for uri, accept, kind in (("/alpha/gz/", FIREFOX["Accept"], "text/html; charset=utf-8"),
+                              ("/alpha/?list-type=2", "application/xml", "application/xml")):
+        order = (GZ, PLAIN, GZ, PLAIN)
+        rs = [prod.get(uri, headers={"Accept": accept, **h}) for h in order]
+        assert [r.status_code for r in rs] == [200] * 4
+        assert [r.headers["X-Cache-Status"] for r in rs] == ["MISS", "MISS", "HIT", "HIT"], uri
+        assert [r.headers.get("Content-Encoding") for r in rs] == ["gzip", None, "gzip", None], uri
+        assert all(r.headers["Content-Type"] == kind for r in rs)
+        assert "Accept-Encoding" in rs[0].headers["Vary"] and "Accept-Encoding" in rs[1].headers["Vary"]
+        # requests decodes the gzip: the documents are the same.
+        assert rs[0].content == rs[1].content == rs[2].content == rs[3].content
+        raw = prod.get(uri, headers={"Accept": accept, **GZ}, stream=True)
+        packed = raw.raw.read(decode_content=False)
+        assert packed[:2] == b"\x1f\x8b" and len(packed) == int(raw.headers["Content-Length"])
+        assert len(packed) * 3 < len(rs[1].content), (uri, len(packed), len(rs[1].content))
+
+
+@pytest.mark.parametrize("name", [".zattrs", "meta.json", "page.html"])
+def test_objects_are_never_compressed(prod, name):
+    uri = f"/alpha/gz/{name}"
+    stored = (prod.alpha / "gz" / name).read_bytes()
+    plain = prod.get(uri, headers=PLAIN)
+    for _ in range(2):  # a miss, then a hit
+        r = prod.get(uri, headers=GZ, stream=True)
+        body = r.raw.read(decode_content=False)
+        assert r.status_code == 200 and body == stored
+        assert "Content-Encoding" not in r.headers and "Accept-Encoding" not in r.headers.get("Vary", "")
+        assert r.headers["Content-Length"] == str(len(stored)) and r.headers["ETag"] == plain.headers["ETag"]

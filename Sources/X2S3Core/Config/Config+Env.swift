@@ -23,7 +23,7 @@ extension RawSettings {
             let key = String(name.dropFirst(5)).lowercased()
             if Self.scalarOverrides.contains(key) {
                 top[key] = .variable(name, value, path: key)
-            } else if key == "targets" || key == "pool" || key == "listing_cache" {
+            } else if key == "targets" || key == "pool" || key == "listing_cache" || key == "viewers" {
                 top[key] = try Self.parse(variable: name, value, path: key)
             } else if key == "client_options" {
                 if let options = try Self.parse(variable: name, value, path: key) { try setClientOptions(options) }

@@ -68,7 +68,7 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets", "pool", "listing_cache"]
+                          "client_options", "targets", "pool", "listing_cache", "viewers"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
@@ -154,6 +154,7 @@ struct RawSettings {
         if let v = present("pool") { config.pool = try Self.pool(v) }
         config.listingCache = ListingCacheSettings(temporaryDirectory: temporaryDirectory)
         if let v = present("listing_cache") { try config.listingCache.decode(v) }
+        if let v = present("viewers") { config.viewers = try Self.viewers(v) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)
         return config

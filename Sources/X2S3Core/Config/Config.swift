@@ -21,6 +21,8 @@ public struct Config: Sendable, Equatable {
     public var pool = PoolSettings()
     /// Sorted-name caching for listings (`listing_cache`).
     public var listingCache = ListingCacheSettings()
+    /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
+    public var viewers = ViewerSettings()
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

@@ -22,7 +22,7 @@ extension HTMLPages {
         }
         if let dataset {
             let name = segments.last ?? bucket
-            s += datasetPanel(dataset, url: httpsURL, name: name)
+            s += datasetPanel(dataset, url: httpsURL, name: name, viewers: context.viewers)
         }
         s += "<dl class=\"urls\">"
         s += urlRow(label: "S3", id: "u-s3", value: s3URL)
@@ -40,7 +40,9 @@ extension HTMLPages {
         let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref)
         s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"
 
-        s += "<table class=\"listing\"><thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
+        // The script adds per-file copy buttons: the s3 URL is this prefix plus the name shown.
+        s += "<table class=\"listing\" data-s3-prefix=\"\(htmlEscape("s3://" + bucket + "/" + prefix))\">"
+        s += "<thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
         s += "<th class=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Download</span></th></tr></thead><tbody>"
         let parent = segments.isEmpty ? context.home : context.href(bucket: bucket, key: segments.dropLast().map { $0 + "/" }.joined())
         s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
@@ -101,7 +103,7 @@ extension HTMLPages {
             + "<button type=\"button\" class=\"copy\" data-copy=\"\(id)\" hidden>Copy</button></dd></div>"
     }
 
-    static func datasetPanel(_ d: Dataset, url: String, name: String) -> String {
+    static func datasetPanel(_ d: Dataset, url: String, name: String, viewers: ViewerSettings) -> String {
         var s = "<section class=\"dataset\" aria-label=\"Dataset\"><div class=\"ds-title\">\(icon("data"))"
         s += "<strong class=\"ds-kind\">\(htmlEscape(d.label))</strong></div>"
         if !d.facts.isEmpty {
@@ -111,11 +113,11 @@ extension HTMLPages {
         }
         var actions: [String] = []
         if d.neuroglancerCanOpen {
-            let ng = ViewerLinks.neuroglancer(dataset: d, url: url, name: name)
+            let ng = ViewerLinks.neuroglancer(dataset: d, url: url, name: name, viewers: viewers)
             actions.append("<a class=\"btn primary ng\" href=\"\(htmlEscape(ng))\" target=\"_blank\" rel=\"noopener\">Open in Neuroglancer</a>")
         }
         if d.isOME {
-            actions.append("<a class=\"btn vizarr\" href=\"\(htmlEscape(ViewerLinks.vizarr(url: url)))\" target=\"_blank\" rel=\"noopener\">Open in vizarr</a>")
+            actions.append("<a class=\"btn vizarr\" href=\"\(htmlEscape(ViewerLinks.vizarr(url: url, viewers: viewers)))\" target=\"_blank\" rel=\"noopener\">Open in vizarr</a>")
         }
         if !actions.isEmpty { s += "<p class=\"actions\">" + actions.joined() + "</p>" }
         return s + "</section>"

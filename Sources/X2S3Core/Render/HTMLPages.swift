@@ -15,13 +15,17 @@ public enum HTMLPages {
         public var basePath: String
         /// The configured `base_url`, if any.
         public var baseURL: String?
+        /// Where the viewer links lead.
+        public var viewers: ViewerSettings
 
-        public init(scheme: String, host: String, virtualHost: Bool, basePath: String, baseURL: String?) {
+        public init(scheme: String, host: String, virtualHost: Bool, basePath: String, baseURL: String?,
+                    viewers: ViewerSettings = ViewerSettings()) {
             self.scheme = scheme
             self.host = host
             self.virtualHost = virtualHost
             self.basePath = basePath.hasSuffix("/") ? basePath : basePath + "/"
             self.baseURL = baseURL
+            self.viewers = viewers
         }
 
         /// `scheme://host`, for absolute URLs to copy or hand to viewers.

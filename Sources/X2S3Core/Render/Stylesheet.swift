@@ -73,26 +73,53 @@ enum Stylesheet {
     footer code{font-size:.8rem}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
     table.listing .kind-col{width:8rem}
+    button.copy.mini{font-size:.7rem;padding:0 .4rem;margin-left:.5rem;vertical-align:1px;opacity:.55}
+    tr.file:hover button.mini,button.mini:focus{opacity:1}
+    main.error .status{color:var(--muted);font-weight:600;margin:.5rem 0 .2rem}
+    .badge.err{margin:0 .3rem 0 0;background:#fbe4e2;color:#8a1c12}
+    @media (prefers-color-scheme:dark){.badge.err{background:#4a1d19;color:#f6c3bd}}
+    main.error dl.facts code{overflow-wrap:anywhere}
+    main.error .actions .icon{margin-right:.4rem}
     @media (max-width:640px){main{padding:1rem}table.listing .date{display:none}table.listing .size{width:auto}}
     """
 
-    /// Reveals the copy buttons and copies the text of the element they name.
+    /// Reveals the copy buttons and copies the text of the element they name; adds a button
+    /// for each file's `s3://` and `https://` URL (the https one is the link's own, resolved by
+    /// the browser; the s3 one is the folder's prefix plus the name as shown).
     static let script = """
+    function copied(b, label) {
+      b.textContent = "Copied"; setTimeout(function () { b.textContent = label; }, 1500);
+    }
+    function copy(text, b, label) {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { copied(b, label); }, function () {});
+        return;
+      }
+      var t = document.createElement("textarea");
+      t.value = text; t.setAttribute("readonly", ""); t.style.position = "fixed"; t.style.opacity = "0";
+      document.body.appendChild(t); t.select();
+      try { if (document.execCommand("copy")) copied(b, label); } catch (e) {}
+      document.body.removeChild(t);
+    }
     document.querySelectorAll("button[data-copy]").forEach(function (b) {
       var el = document.getElementById(b.getAttribute("data-copy"));
       if (!el) return;
       b.hidden = false;
-      b.addEventListener("click", function () {
-        var text = el.textContent, done = function () {
-          b.textContent = "Copied"; setTimeout(function () { b.textContent = "Copy"; }, 1500);
-        };
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(text).then(done);
-        } else {
-          var r = document.createRange(); r.selectNodeContents(el);
-          var s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
-          try { if (document.execCommand("copy")) done(); } catch (e) {}
-        }
+      b.addEventListener("click", function () { copy(el.textContent, b, "Copy"); });
+    });
+    document.querySelectorAll("table.listing[data-s3-prefix]").forEach(function (table) {
+      var prefix = table.getAttribute("data-s3-prefix");
+      table.querySelectorAll("tr.file td.name").forEach(function (td) {
+        var a = td.querySelector("a");
+        if (!a) return;
+        [["s3", prefix + a.textContent], ["https", a.href]].forEach(function (p) {
+          var b = document.createElement("button");
+          b.type = "button"; b.className = "copy mini"; b.textContent = p[0];
+          b.setAttribute("data-url", p[1]); b.title = "Copy " + p[1];
+          b.setAttribute("aria-label", "Copy the " + p[0] + " URL of " + a.textContent);
+          b.addEventListener("click", function () { copy(p[1], b, p[0]); });
+          td.appendChild(b);
+        });
       });
     });
     """

@@ -26,7 +26,34 @@ extension Dispatcher {
 
     func pageContext(_ request: S3Request, _ routed: RoutedRequest) -> HTMLPages.Context {
         HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
-                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string)
+                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string, viewers: config.viewers)
+    }
+
+    /// What an error page needs, when the error goes to a person: `ui` on and an Accept that
+    /// prefers HTML (the folder pages' rule), on anything but HEAD. The way back is the
+    /// containing folder when the bucket is browseable, else the bucket list.
+    func errorPage(_ request: S3Request, _ routed: RoutedRequest) -> ErrorPage? {
+        guard config.ui, request.method != "HEAD", Router.prefersHTML(request.header("accept")) else { return nil }
+        let context = pageContext(request, routed)
+        var folder: (target: Target, bucket: String, prefix: String)?
+        switch routed.route {
+        case .object(let t, let bucket, let key): folder = (t, bucket, Self.parentPrefix(key))
+        case .browse(let t, let bucket, let prefix) where !prefix.isEmpty: folder = (t, bucket, Self.parentPrefix(prefix))
+        default: folder = nil
+        }
+        guard let folder, folder.target.browseable else {
+            return ErrorPage(context: context, back: HTMLPages.Back(href: context.home, label: "all buckets"))
+        }
+        let label = folder.prefix.isEmpty ? folder.bucket : String(folder.prefix.dropFirst(Self.parentPrefix(folder.prefix).count))
+        return ErrorPage(context: context, back: HTMLPages.Back(href: context.href(bucket: folder.bucket, key: folder.prefix), label: label))
+    }
+
+    /// The folder holding a key or folder prefix: `a/b/c` and `a/b/c/` → `a/b/`, `c` → empty.
+    static func parentPrefix(_ key: String) -> String {
+        var k = Substring(key)
+        if k.hasSuffix("/") { k = k.dropLast() }
+        guard let slash = k.lastIndex(of: "/") else { return "" }
+        return String(k[...slash])
     }
 
     /// Recognises a dataset from the folder's own metadata documents. Best effort: a document
@@ -71,6 +98,12 @@ extension Dispatcher {
             return nil
         }
     }
+}
+
+/// An error page's surroundings: where it is served from, and the way back.
+struct ErrorPage {
+    var context: HTMLPages.Context
+    var back: HTMLPages.Back
 }
 
 /// A sink that keeps the bytes in memory, for reading small metadata objects through the

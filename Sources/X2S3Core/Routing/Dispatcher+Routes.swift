@@ -8,7 +8,8 @@ extension Dispatcher {
             var e = error
             // Key-only buckets: a miss must not tell an outsider whether a key exists.
             if case .noSuchKey = e, let target = routed.route.target, !target.browseable { e = .accessDenied }
-            return errorResponse(e, resource: routed.resource, requestID: requestID, isHead: isHead)
+            return errorResponse(e, resource: routed.resource, requestID: requestID, isHead: isHead,
+                                 page: errorPage(request, routed))
         }
     }
 

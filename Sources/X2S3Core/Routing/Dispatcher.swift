@@ -1,5 +1,6 @@
 public import Logging
 import Posix
+import Deflate
 
 /// Runs one request end to end: parse → route → backend → one response on the sink.
 /// It never throws: failures before the head become S3 XML errors; after it, a cut stream.
@@ -31,6 +32,9 @@ public struct Dispatcher {
         var body: Body
         /// Added to the request's log line (an error's `logDetail`).
         var logDetail: String?
+        /// A document x2s3 made (page, listing, error, asset), as opposed to an object's bytes:
+        /// only these may be compressed.
+        var generated = false
 
         enum Body {
             case none
@@ -44,6 +48,7 @@ public struct Dispatcher {
             if let body {
                 head.add("Content-Length", String(body.count))
                 self.body = .bytes(body)
+                generated = true
             } else {
                 self.body = .none
             }
@@ -84,11 +89,16 @@ public struct Dispatcher {
             response = run(routed, request, requestID: requestID)
         } catch {
             request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
-                                query: [], host: params["HTTP_HOST"], scheme: "http", headers: [:])
+                                query: [], host: params["HTTP_HOST"], scheme: "http",
+                                headers: params["HTTP_ACCEPT"].map { ["accept": $0] } ?? [:])
             routed = RoutedRequest(route: .error(error), varyAccept: false, resource: "/", bucket: nil, virtualHost: false)
-            response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD")
+            response = errorResponse(error, resource: "/", requestID: requestID, isHead: request.method == "HEAD",
+                                     page: errorPage(request, routed))
         }
-        addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID)
+        // With the UI on, every error a GET can get is negotiated (page or XML), whatever the route.
+        if config.ui, request.method != "HEAD", response.head.status >= 400 { routed.varyAccept = true }
+        let varyEncoding = encode(&response, gzip: params[Self.gzipParam] == "gzip")
+        addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID, varyEncoding: varyEncoding)
         if case .object(_, let range) = response.body, request.method != "HEAD",
            range.count > Self.longBodyBytes { sink.willTakeLong() }
 
@@ -129,8 +139,27 @@ public struct Dispatcher {
 
     /// The param nginx sets to the time (`$msec`) it handed the request to the pool.
     public static let queuedAtParam = "X2S3_QUEUED_AT"
+    /// The param nginx sets to `gzip` when the client accepts gzip (nginx.conf.template's map).
+    /// A param, not the worker's own reading of Accept-Encoding: the production cache keys on
+    /// the same variable, so the two can never disagree; and a client cannot forge a param.
+    public static let gzipParam = "X2S3_GZIP"
+    /// Documents smaller than this are sent as they are (they fit a packet either way).
+    static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam]
+
+    /// Compresses a generated document when nginx says the client takes gzip. Objects are never
+    /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same
+    /// headers as GET. Returns whether the response depends on Accept-Encoding.
+    func encode(_ response: inout Response, gzip: Bool) -> Bool {
+        guard response.generated, case .bytes(let bytes) = response.body, bytes.count >= Self.minGzipBytes else { return false }
+        guard gzip, let packed = Gzip.compress(bytes) else { return true }
+        response.head.headers.removeAll { $0.0 == "Content-Length" }
+        response.head.add("Content-Length", String(packed.count))
+        response.head.add("Content-Encoding", "gzip")
+        response.body = .bytes(packed)
+        return true
+    }
 
     /// Whether the request waited for a worker longer than the pool's `max_wait`: then its
     /// client has long been better off retrying than waiting on (S3 clients back off on 503
@@ -157,21 +186,35 @@ public struct Dispatcher {
 
     /// Headers every response carries, errors included. CORS is a constant `*` so cached
     /// responses are valid for every origin.
-    func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String) {
+    func addCommonHeaders(_ head: inout ResponseHead, request: S3Request, routed: RoutedRequest, requestID: String,
+                          varyEncoding: Bool = false) {
         head.add("x-amz-request-id", requestID)
         head.add("Access-Control-Allow-Origin", "*")
         head.add("Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Type, ETag, Last-Modified, Accept-Ranges, Content-Disposition, x-amz-request-id")
         if request.header("access-control-request-private-network")?.trimmingSpaces.lowercased() == "true" {
             head.add("Access-Control-Allow-Private-Network", "true")
         }
-        if routed.varyAccept { head.add("Vary", "Accept") }
+        switch (routed.varyAccept, varyEncoding) {
+        case (true, true): head.add("Vary", "Accept, Accept-Encoding")
+        case (true, false): head.add("Vary", "Accept")
+        case (false, true): head.add("Vary", "Accept-Encoding")
+        case (false, false): break
+        }
     }
 
-    /// The S3 XML error response. HEAD responses carry no body and so announce none.
-    func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
+    /// The error response: the S3 XML document, or with `page` the same facts as an HTML page
+    /// (a person's browser). HEAD responses carry no body and so announce none, XML as always.
+    func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool, page: ErrorPage? = nil) -> Response {
         let w = error.wire
-        var r = isHead ? Response(status: w.status, contentType: "application/xml")
-            : Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
+        var r: Response
+        if isHead {
+            r = Response(status: w.status, contentType: "application/xml")
+        } else if let page {
+            let html = HTMLPages.error(w, resource: resource, requestID: requestID, back: page.back, context: page.context)
+            r = Response(status: w.status, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
+        } else {
+            r = Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))
+        }
         for h in w.headers { r.head.add(h.name, h.value) }
         r.logDetail = error.logDetail
         return r
