@@ -64,6 +64,7 @@ class Nginx:
         self.port = free_port()
         run.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "nginx" / "fastcgi_params.x2s3", run / "fastcgi_params.x2s3")
+        shutil.copy(REPO / "nginx" / "maps.conf", run / "maps.conf")
         # As scripts/serve: as root, workers would drop to "nobody" and could not connect.
         user = "user root root;" if os.geteuid() == 0 else ""
         (run / "nginx.conf").write_text(f"""
@@ -81,7 +82,7 @@ http {{
     uwsgi_temp_path {run}/tmp_uwsgi;
     scgi_temp_path {run}/tmp_scgi;
     map $host $x2s3_offload_prefix {{ default ""; }}
-    map $host $x2s3_gzip {{ default ""; }}
+    include {run}/maps.conf;
     server {{
         listen 127.0.0.1:{self.port};
         merge_slashes off;
