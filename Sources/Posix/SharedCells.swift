@@ -8,10 +8,9 @@ internal import CPosix
 ///
 /// The mapping is never unmapped: it lives as long as the process that made it and the
 /// children that inherit it, which is the whole life of a pool.
-public struct SharedCells: @unchecked Sendable {
-    // SAFETY: the pointer refers to a MAP_SHARED mapping that is never unmapped, and every
-    // access goes through the atomic load/store below; the type is only ever used from one
-    // thread per process.
+// SAFETY: the pointer refers to a MAP_SHARED mapping that is never unmapped, and every access
+// goes through the atomic load/store below; the type is only ever used from one thread per process.
+public struct SharedCells: @unchecked Sendable {  // SAFETY: see above
     private let base: UnsafeMutablePointer<UInt64>
     /// How many cells there are.
     public let count: Int
