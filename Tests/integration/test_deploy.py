@@ -169,8 +169,10 @@ def test_systemd_units(site, tmp_path):
     proc = subprocess.Popen(argv, stdin=listener.fileno(), stdout=subprocess.DEVNULL,
                             stderr=open(tmp_path / "journal.log", "wb"), start_new_session=True)
     listener.close()  # systemd keeps its copy; the pool has fd 0
-    nginx = Nginx(tmp_path / "nginx", fastcgi_location(sock_path))
+    nginx = None
     try:
+        # Inside the try: an nginx that fails to start must not leave the pool running.
+        nginx = Nginx(tmp_path / "nginx", fastcgi_location(sock_path))
         wait_for(lambda: len(children_of(proc.pid)) == workers, what=f"{workers} workers")
         read_object(nginx, site)
         # systemctl reload: a new generation of workers, the socket and the service stay up.
@@ -185,7 +187,8 @@ def test_systemd_units(site, tmp_path):
         assert proc.wait(timeout=10) == 0
         wait_for(lambda: not any(alive(k) for k in kids), what="workers gone")
     finally:
-        nginx.stop()
+        if nginx:
+            nginx.stop()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -201,15 +204,17 @@ def test_spawn_fcgi(site, tmp_path):
     assert out.returncode == 0, out.stderr
     pid = int(re.search(r"PID: (\d+)", out.stderr + out.stdout).group(1))
     assert int(pidfile.read_text()) == pid
-    nginx = Nginx(tmp_path / "nginx", fastcgi_location(sock_path))
+    nginx = None
     try:
+        nginx = Nginx(tmp_path / "nginx", fastcgi_location(sock_path))
         wait_for(lambda: len(children_of(pid)) == 2, what="2 workers")
         read_object(nginx, site)
         kids = children_of(pid)
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not alive(pid) and not any(alive(k) for k in kids), what="pool stopped")
     finally:
-        nginx.stop()
+        if nginx:
+            nginx.stop()
         for p in [pid, *children_of(pid)]:
             if alive(p):
                 os.kill(p, signal.SIGKILL)
@@ -225,22 +230,24 @@ def test_cgi_under_fcgiwrap(site, tmp_path):
     proc = subprocess.Popen([fcgiwrap, "-c", "2", "-s", f"unix:{sock_path}", "-p", str(site["bin"])],
                             stdin=subprocess.DEVNULL, stderr=open(tmp_path / "fcgiwrap.log", "wb"),
                             start_new_session=True)
-    wait_for(lambda: sock_path.exists(), what="fcgiwrap socket")
-    recipe = (DEPLOY / "nginx-fcgiwrap.conf").read_text()
-    for old, new in (("/etc/nginx/x2s3/fastcgi_params.x2s3", "fastcgi_params.x2s3"),
-                     ("/usr/local/bin/x2s3", str(site["bin"])),
-                     ("/etc/x2s3/config.yaml", str(site["config"])),
-                     ("/run/fcgiwrap.socket", str(sock_path))):
-        assert old in recipe
-        recipe = recipe.replace(old, new)
-    nginx = Nginx(tmp_path / "nginx", recipe)
+    nginx = None
     try:
+        wait_for(lambda: sock_path.exists(), what="fcgiwrap socket")
+        recipe = (DEPLOY / "nginx-fcgiwrap.conf").read_text()
+        for old, new in (("/etc/nginx/x2s3/fastcgi_params.x2s3", "fastcgi_params.x2s3"),
+                         ("/usr/local/bin/x2s3", str(site["bin"])),
+                         ("/etc/x2s3/config.yaml", str(site["config"])),
+                         ("/run/fcgiwrap.socket", str(sock_path))):
+            assert old in recipe
+            recipe = recipe.replace(old, new)
+        nginx = Nginx(tmp_path / "nginx", recipe)
         read_object(nginx, site)
         # Offload is never used by a CGI, even when nginx announces it and the target asks.
         r = nginx.get("/data/dir/object.bin")
         assert "X-Accel-Redirect" not in r.headers and r.content == site["content"]
     finally:
-        nginx.stop()
+        if nginx:
+            nginx.stop()
         # fcgiwrap -c N preforks N children that outlive a SIGTERM to the parent alone: stop the
         # whole process group (its own session, started above).
         kids = children_of(proc.pid)
