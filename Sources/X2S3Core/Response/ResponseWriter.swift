@@ -131,11 +131,6 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
         }
     }
 
-    mutating func writeString(_ s: String) {
-        var s = s
-        s.withUTF8 { try? write(UnsafeRawBufferPointer($0)) }
-    }
-
     /// Writes a complete in-memory body.
     public mutating func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { try? write($0) }
