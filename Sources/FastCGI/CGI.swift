@@ -4,7 +4,7 @@ import Glibc
 /// Plain CGI (mode C): the request is the process environment and the response goes to stdout.
 ///
 /// libfcgi's CGI fallback lives in `fcgi_stdio` (`FCGI_Accept`, stdio `FILE *` macros), which Swift
-/// cannot use. `FCGX_Accept` — the non-reentrant `fcgiapp` call — has no fallback: measured with
+/// cannot use. `FCGX_Accept` — the non-reentrant `fcgiapp` call — has no fallback: in
 /// libfcgi 2.4.2 it returns -ENOTSOCK when fd 0 is not a socket. So CGI is done here directly:
 /// params from `environ`, body to fd 1 with `write(2)`.
 public enum CGI {

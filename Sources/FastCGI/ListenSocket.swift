@@ -3,7 +3,7 @@ import Glibc
 /// A listening socket opened for a pool (mode B). Children inherit `fd`; only the parent calls
 /// `close()`, which also removes a unix socket file this process created.
 ///
-/// Not `FCGX_OpenSocket`: measured with libfcgi 2.4.2, it prints `bind/listen: …` with perror and
+/// Not `FCGX_OpenSocket`: in libfcgi 2.4.2 it prints `bind/listen: …` with perror and
 /// calls `exit()` when the address is taken (so no one-line `x2s3:` error), unlinks whatever file
 /// is at a unix path (even a live server's socket), and has no IPv6. This does the same job with
 /// `socket`/`bind`/`listen` and reports errors as `FastCGIError`.

@@ -12,22 +12,6 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let noSuchFileOrDirectory = Errno(rawValue: ENOENT)
     /// `ENOTDIR`
     public static let notDirectory = Errno(rawValue: ENOTDIR)
-    /// `EISDIR`
-    public static let isDirectory = Errno(rawValue: EISDIR)
-    /// `EACCES`
-    public static let permissionDenied = Errno(rawValue: EACCES)
-    /// `EPERM`
-    public static let notPermitted = Errno(rawValue: EPERM)
-    /// `EXDEV`: what openat2 answers when a path would leave its root.
-    public static let crossDevice = Errno(rawValue: EXDEV)
-    /// `ELOOP`: a symlink where none is allowed, or too many levels.
-    public static let tooManySymbolicLinks = Errno(rawValue: ELOOP)
-    /// `ENAMETOOLONG`
-    public static let nameTooLong = Errno(rawValue: ENAMETOOLONG)
-    /// `EINTR`
-    public static let interrupted = Errno(rawValue: EINTR)
-    /// `ENOSYS`
-    public static let noSys = Errno(rawValue: ENOSYS)
     /// `EIO`
     public static let ioError = Errno(rawValue: EIO)
     /// `ESTALE`

@@ -94,7 +94,7 @@ public final class FileBackend: StorageBackend {
     }
 
     static func isListableKey(_ key: String) -> Bool {
-        // Contiguous bytes: a UTF8View walk costs tens of instructions per byte (every GET).
+        // Contiguous bytes, because a UTF8View walk is slow per byte and this runs on every GET.
         key.utf8.withContiguousStorageIfAvailable(isListableKey) ?? isListableKey(Array(key.utf8))
     }
 

@@ -42,7 +42,6 @@ final class SortedDirectory {
     /// Approximate heap cost, for the per-worker cache's budget. A mapped image is clean page
     /// cache shared by all workers, which the kernel reclaims at will: it counts as a little.
     var cost: Int { mapping == nil ? image.count + 64 : 1024 }
-    var isMapped: Bool { mapping != nil }
 
     /// Takes ownership of a heap image made by `SortedDirectoryBuilder`.
     init(heap image: UnsafeMutableRawBufferPointer) {

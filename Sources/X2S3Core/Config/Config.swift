@@ -35,7 +35,7 @@ public struct Config: Sendable, Equatable {
     /// as in the original.
     public func target(named name: String) -> Target? {
         // On every request: ASCII names (all real ones) are compared folding ASCII case in place,
-        // where lowercased() on both sides cost ~1,000 instructions. Others take the Unicode path.
+        // sparing two lowercased() copies. Others take the Unicode path.
         var lower: String?
         for target in targets.reversed() {
             if let equal = Self.asciiCaseInsensitiveEqual(target.name, name) {

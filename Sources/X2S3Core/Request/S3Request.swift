@@ -207,8 +207,7 @@ func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) -> String? {
     return String(validating: out, as: UTF8.self)
 }
 
-/// The index of the first `byte` in `s`, scanning contiguous bytes (a UTF8View walk costs
-/// tens of instructions per byte).
+/// The index of the first `byte` in `s`, scanning contiguous bytes (a UTF8View walk is slow).
 private func firstIndex(of byte: UInt8, in s: String) -> String.Index? {
     let offset = s.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: byte) } ?? s.utf8.firstIndex(of: byte).map { s.utf8.distance(from: s.utf8.startIndex, to: $0) }
     return offset.map { s.utf8.index(s.utf8.startIndex, offsetBy: $0) }

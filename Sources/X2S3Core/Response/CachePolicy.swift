@@ -26,8 +26,7 @@ public enum CachePolicy {
     /// A chunk's file name: digits joined by `.`, `_` or `-` (Zarr `0.1.2`, the last part of
     /// Zarr v3/N5 `c/0/1/2`, precomputed `0-64_0-64_0-64`), or a precomputed/Zarr shard `N.shard`.
     static func isChunkName(_ name: Substring) -> Bool {
-        // Contiguous bytes: Substring.hasSuffix compares Characters, and a UTF8View walk costs
-        // tens of instructions per byte.
+        // Contiguous bytes: Substring.hasSuffix compares Characters, and a UTF8View walk is slow.
         var name = name
         return name.withUTF8 { all in
             var s = all[...]

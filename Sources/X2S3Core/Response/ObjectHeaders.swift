@@ -5,8 +5,7 @@ public enum ObjectHeaders {
     public static func forObject(key: String, info: ObjectInfo, range: Range<UInt64>?,
                                  overrides: ResponseOverrides = ResponseOverrides()) -> ResponseHead {
         var head = ResponseHead(status: range == nil ? 200 : 206)
-        // Room for these and the Dispatcher's common headers: growing the array cost ~1,500
-        // instructions per GET.
+        // Room for these and the Dispatcher's common headers, so the array never regrows.
         head.headers.reserveCapacity(12)
         let name = MediaType.lastSegment(key)
         // The download rule follows the type sent: an unknown type the client replaced (to view
@@ -63,7 +62,7 @@ public enum ObjectHeaders {
     public static func cheapETag(size: UInt64, mtime: Timestamp) -> String {
         let ns = UInt64(bitPattern: mtime.seconds &* 1_000_000_000 &+ mtime.nanoseconds)
         // `"<ns hex>-<size hex>"`, lower-case hex without leading zeros (String(_:radix:)'s
-        // digits), written in place: String(_:radix:) and interpolation cost ~2,000 instructions.
+        // digits), written in place because String(_:radix:) and interpolation are much dearer.
         let nsDigits = hexDigitCount(ns), sizeDigits = hexDigitCount(size)
         return String(unsafeUninitializedCapacity: nsDigits + sizeDigits + 3) { out in
             out[0] = UInt8(ascii: "\"")

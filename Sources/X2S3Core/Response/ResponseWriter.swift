@@ -31,9 +31,7 @@ public struct ResponseWriter<S: ResponseSink>: ~Copyable {
     public init(sink: S) { self.sink = sink }
 
     /// Serialises the CGI head (`Status:` line first; the only place it is written). Written
-    /// into one buffer sized up front: String appends and a per-Character line-break check made
-    /// this ~30% of a small GET's CPU, and array appends through a capturing closure ~10%
-    /// (callgrind, docs/bench.md).
+    /// into one buffer sized up front, because String and array appends dominate a small GET's CPU.
     public consuming func writeHead(_ head: ResponseHead) -> BodyWriter<S> {
         let status = String(head.status), reason = HTTPStatus.reason(head.status)
         var capacity = "Status: ".utf8.count + status.utf8.count + 1 + reason.utf8.count + 4
@@ -87,7 +85,7 @@ private struct HeadBuffer {
         }
     }
 
-    /// memchr: vectorised, where a byte loop cost ~5 instructions per byte of every value.
+    /// memchr, because it is vectorised and this scans every byte of every header value.
     private static func hasLineBreak(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         return memchr(base, Int32(UInt8(ascii: "\r")), bytes.count) != nil || memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) != nil
@@ -129,11 +127,6 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
             failed = .clientGone
             throw SinkError.clientGone
         }
-    }
-
-    mutating func writeString(_ s: String) {
-        var s = s
-        s.withUTF8 { try? write(UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes a complete in-memory body.
