@@ -47,12 +47,19 @@ extension Pool {
         var snapshots: [WorkerSnapshot] = []
         var shedder: pid_t?
         for (pid, child) in children.sorted(by: { $0.key < $1.key }) {
-            if child.shedder {
-                shedder = pid
-                continue
+            if child.shedder { shedder = pid }
+            guard child.leaving != .killed else { continue }
+            let snapshot = watch.observe(row: child.row, pid: pid, board: board, now: now)
+            if !child.shedder, child.generation == generation, child.leaving == nil {
+                snapshots.append(snapshot)
+            } else if let stopped = snapshot.stoppedFor, stopped >= policy.limits.stoppedAfter {
+                // Outside the policy's count (the shedder, a worker asked to exit, one of the
+                // previous config), but a stopped process never gets to exit: its kept
+                // connections would hold nginx's requests for good.
+                logger.warning("stopped process killed", metadata: ["worker": "\(pid)", "stopped": "\(stopped)"])
+                ProcessControl.send(SIGKILL, to: pid)
+                children[pid]?.leaving = .killed
             }
-            guard child.generation == generation, child.leaving == nil else { continue }
-            snapshots.append(watch.observe(row: child.row, pid: pid, board: board, now: now))
         }
         let actions = policy.decide(workers: snapshots, pending: Processes.hasPendingConnection(listenFD),
                                     shedding: shedder != nil, now: now)
