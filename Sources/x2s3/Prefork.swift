@@ -26,7 +26,7 @@ struct Pool {
     static let tick = Duration.milliseconds(100)
 
     struct Child {
-        var generation: Int
+        let generation: Int
         let started: ContinuousClock.Instant
         let row: Int
         let shedder: Bool

@@ -17,15 +17,6 @@ final class CABundleConfigTests {
         }
     }
 
-    func failure(_ yaml: String, env: [String: String] = [:]) -> String? {
-        do {
-            _ = try ConfigLoader.load(text: yaml, source: "config.yaml", environment: env)
-            return nil
-        } catch {
-            return error.description
-        }
-    }
-
     @Test func noBundleMeansTheSystemStore() throws {
         #expect(bundles(try load("targets: [{name: a, options: {bucket: b}}]")) == [nil])
     }
@@ -50,11 +41,11 @@ final class CABundleConfigTests {
     }
 
     @Test func aMissingBundleIsAnErrorNamingTheKey() {
-        #expect(failure("targets: [{name: a, options: {bucket: b, ca_bundle: /nope/ca.pem}}]")
+        #expect(configFailure("targets: [{name: a, options: {bucket: b, ca_bundle: /nope/ca.pem}}]")
                 == "config.yaml:1:53: targets[0].options.ca_bundle: file /nope/ca.pem does not exist")
-        #expect(failure("targets: [{name: a, options: {bucket: b, ca_bundle: \(fx.data)}}]")
+        #expect(configFailure("targets: [{name: a, options: {bucket: b, ca_bundle: \(fx.data)}}]")
                 == "config.yaml:1:53: targets[0].options.ca_bundle: \(fx.data) is not a regular file")
-        let got = failure("targets: [{name: a, options: {bucket: b}}]", env: ["AWS_CA_BUNDLE": "/nope/ca.pem"])
+        let got = configFailure("targets: [{name: a, options: {bucket: b}}]", env: ["AWS_CA_BUNDLE": "/nope/ca.pem"])
         #expect(got?.hasPrefix("AWS_CA_BUNDLE") == true)
         #expect(got?.contains("file /nope/ca.pem does not exist") == true)
     }

@@ -38,15 +38,6 @@ final class ConfigLoaderTests {
         try ConfigLoader.load(text: yaml, source: "config.yaml", environment: env)
     }
 
-    func failure(_ yaml: String, env: [String: String] = [:]) -> String? {
-        do {
-            _ = try ConfigLoader.load(text: yaml, source: "config.yaml", environment: env)
-            return nil
-        } catch {
-            return error.description
-        }
-    }
-
     @Test func emptyFileGivesTheDefaults() throws {
         #expect(try load("") == Config())
         #expect(try load("# nothing\n") == Config())
@@ -163,7 +154,7 @@ final class ConfigLoaderTests {
         ("targets: [{name: a, browseable: nope, options: {bucket: b}}]", #"config.yaml:1:33: targets[0].browseable: expected a boolean, got "nope""#),
     ])
     func wrongValuesAreNamedByFileLineColumnAndKeyPath(yaml: String, message: String) {
-        #expect(failure(yaml) == message)
+        #expect(configFailure(yaml) == message)
     }
 
     @Test(arguments: [
@@ -181,14 +172,14 @@ final class ConfigLoaderTests {
         var options = "path: /tmp\n      " + option
         if option.hasPrefix("path:") { options = option }
         let yaml = "targets:\n  - name: a\n    client: file\n    options:\n      \(options)\n"
-        let got = try #require(failure(yaml))
+        let got = try #require(configFailure(yaml))
         #expect(got.hasPrefix("config.yaml:"))
         #expect(got.hasSuffix(message))
     }
 
     @Test func errorPositionPointsAtTheValue() {
         let yaml = "targets:\n  - name: a\n    client: file\n    options:\n      path: /nonexistent-x2s3\n"
-        #expect(failure(yaml) == "config.yaml:5:13: targets[0].options.path: directory /nonexistent-x2s3 does not exist")
+        #expect(configFailure(yaml) == "config.yaml:5:13: targets[0].options.path: directory /nonexistent-x2s3 does not exist")
     }
 
     @Test func quotedIntegersAreCoerced() throws {
@@ -211,27 +202,27 @@ final class ConfigLoaderTests {
         ("client_options: {file: {buffer_sz: 1}}", "config.yaml:1:25: client_options.file.buffer_sz: unknown file option (expected one of: path, buffer_size, calculate_etags, offload, virtual_prefix)"),
     ])
     func unknownKeysAreErrorsNamingTheKey(yaml: String, message: String) {
-        #expect(failure(yaml) == message)
+        #expect(configFailure(yaml) == message)
     }
 
     @Test(arguments: ["max_pool_conections: 5", "retries: {max_attempt: 3}", "s3: {adressing_style: path}"])
     func unknownBotocoreKeysAreErrors(config: String) throws {
-        let got = try #require(failure("targets: [{name: a, options: {bucket: b, config: {\(config)}}}]"))
+        let got = try #require(configFailure("targets: [{name: a, options: {bucket: b, config: {\(config)}}}]"))
         #expect(got.contains("unknown key"))
         #expect(got.contains("targets[0].options.config."))
     }
 
     @Test func yamlSyntaxErrorsKeepTheirPosition() {
-        #expect(failure("ui: true\n\tlog_level: INFO\n") == "config.yaml:2:1: found a tab character that violates indentation (while scanning a plain scalar started at 1:5)")
-        #expect(failure("ui: true\nui: false\n") == #"config.yaml:2:1: duplicate key "ui" (first defined at 1:1)"#)
+        #expect(configFailure("ui: true\n\tlog_level: INFO\n") == "config.yaml:2:1: found a tab character that violates indentation (while scanning a plain scalar started at 1:5)")
+        #expect(configFailure("ui: true\nui: false\n") == #"config.yaml:2:1: duplicate key "ui" (first defined at 1:1)"#)
     }
 
     @Test func rootMustBeAMapping() {
-        #expect(failure("- a\n") == "config.yaml:1:1: expected a mapping, got a sequence")
+        #expect(configFailure("- a\n") == "config.yaml:1:1: expected a mapping, got a sequence")
     }
 
     @Test func errorsStayOnOneLine() {
-        let got = failure("ui: \"a\\nb\"") ?? ""
+        let got = configFailure("ui: \"a\\nb\"") ?? ""
         #expect(!got.contains("\n"))
     }
 
@@ -251,8 +242,8 @@ final class ConfigLoaderTests {
 
     @Test func namesDifferingOnlyInCaseAreAnErrorNamingBoth() {
         let yaml = "targets:\n  - name: Data\n    options: {bucket: one}\n  - name: x\n    options: {bucket: x}\n  - name: data\n    options: {bucket: two}\n"
-        #expect(failure(yaml) == #"config.yaml:6:5: targets[2]: target names "Data" (config.yaml:2:5) and "data" (config.yaml:6:5) differ only in case, and bucket names ignore case: rename one"#)
-        let env = failure("", env: ["X2S3_TARGETS": "[{name: A, options: {bucket: a}}, {name: a, options: {bucket: b}}]"]) ?? ""
+        #expect(configFailure(yaml) == #"config.yaml:6:5: targets[2]: target names "Data" (config.yaml:2:5) and "data" (config.yaml:6:5) differ only in case, and bucket names ignore case: rename one"#)
+        let env = configFailure("", env: ["X2S3_TARGETS": "[{name: A, options: {bucket: a}}, {name: a, options: {bucket: b}}]"]) ?? ""
         #expect(env.hasPrefix("X2S3_TARGETS:1:35: targets[1]: target names \"A\" (X2S3_TARGETS:1:2) and \"a\" (X2S3_TARGETS:1:35)"))
     }
 
@@ -262,8 +253,8 @@ final class ConfigLoaderTests {
         #expect(try load("log_format: JSON").logFormat == .json)
         #expect(try load("log_format: json", env: ["X2S3_LOG_FORMAT": "text"]).logFormat == .text)
         #expect(try load("", env: ["x2s3_log_format": "json"]).logFormat == .json)
-        #expect(failure("log_format: xml") == #"config.yaml:1:13: log_format: expected one of text, json, got "xml""#)
-        #expect(failure("", env: ["X2S3_LOG_FORMAT": "yaml"]) == #"X2S3_LOG_FORMAT: expected one of text, json, got "yaml""#)
+        #expect(configFailure("log_format: xml") == #"config.yaml:1:13: log_format: expected one of text, json, got "xml""#)
+        #expect(configFailure("", env: ["X2S3_LOG_FORMAT": "yaml"]) == #"X2S3_LOG_FORMAT: expected one of text, json, got "yaml""#)
     }
 
     @Test func missingImplicitFileGivesDefaults() throws {

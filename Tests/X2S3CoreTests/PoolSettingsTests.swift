@@ -7,15 +7,6 @@ struct PoolSettingsTests {
         try ConfigLoader.load(text: yaml, source: "config.yaml", environment: env).pool
     }
 
-    func failure(_ yaml: String) -> String? {
-        do {
-            _ = try ConfigLoader.load(text: yaml, source: "config.yaml", environment: [:])
-            return nil
-        } catch {
-            return error.description
-        }
-    }
-
     @Test func absentMeansTheDefaults() throws {
         let p = try load("")
         #expect((p.start, p.minSpare, p.maxSpare, p.maxWorkers) == (2, 1, 3, 16))
@@ -43,7 +34,7 @@ struct PoolSettingsTests {
         ("pool: {min_workers: 2}", "unknown key"),
     ])
     func inconsistentOrWrongValuesAreErrorsNamingTheKey(yaml: String, expected: String) {
-        let message = failure(yaml)
+        let message = configFailure(yaml)
         #expect(message?.contains(expected) == true, "\(message ?? "loaded")")
     }
 

@@ -74,3 +74,13 @@ func params(_ uri: String, method: String = "GET", headers: [String: String] = [
     for (k, v) in headers { p[k] = v }
     return p
 }
+
+/// The one-line error that loading `yaml` (as `config.yaml`) gives, or nil when it loads.
+func configFailure(_ yaml: String, env: [String: String] = [:]) -> String? {
+    do {
+        _ = try ConfigLoader.load(text: yaml, source: "config.yaml", environment: env)
+        return nil
+    } catch {
+        return error.description
+    }
+}

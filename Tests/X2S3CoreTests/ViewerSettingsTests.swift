@@ -7,15 +7,6 @@ import Testing
         try ConfigLoader.load(text: yaml, source: "config.yaml", environment: [:])
     }
 
-    func failure(_ yaml: String) -> String? {
-        do {
-            _ = try ConfigLoader.load(text: yaml, source: "config.yaml", environment: [:])
-            return nil
-        } catch {
-            return error.description
-        }
-    }
-
     @Test func defaultsAreThePublicDeployments() throws {
         let v = try load("ui: true\n").viewers
         #expect(v.neuroglancer == "https://neuroglancer-demo.appspot.com/" && v.vizarr == "https://hms-dbmi.github.io/vizarr/")
@@ -46,7 +37,7 @@ import Testing
         ("viewers: https://x/", nil),
     ] as [(String, String?)])
     func badValuesNameTheirKey(yaml: String, message: String?) {
-        let error = failure(yaml + "\n")
+        let error = configFailure(yaml + "\n")
         #expect(error != nil, "\(yaml)")
         if let message { #expect(error == message) } else { #expect(error?.contains("viewers") == true, "\(error ?? "")") }
     }
