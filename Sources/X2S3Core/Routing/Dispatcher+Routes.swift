@@ -43,6 +43,8 @@ extension Dispatcher {
             return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: region).utf8))
         case .object(let target, _, let key):
             return try object(target: target, key: key, request: request)
+        case .preview(let target, let bucket, let key):
+            return try preview(target: target, bucket: bucket, key: key, request: request, routed: routed)
         }
     }
 
@@ -147,7 +149,8 @@ extension Route {
     /// The target a route addresses, if any (for hidden-bucket masking).
     var target: Target? {
         switch self {
-        case .listObjects(let t, _, _), .browse(let t, _, _), .acl(let t), .location(let t), .object(let t, _, _): return t
+        case .listObjects(let t, _, _), .browse(let t, _, _), .acl(let t), .location(let t), .object(let t, _, _),
+             .preview(let t, _, _): return t
         case .robots, .asset, .preflight, .listBuckets, .error: return nil
         }
     }

@@ -176,7 +176,7 @@ public struct Dispatcher {
     /// S3 server, and listings (a large directory).
     static func mayTakeLong(_ route: Route) -> Bool {
         switch route {
-        case .listObjects, .browse: return true
+        case .listObjects, .browse, .preview: return true
         case .acl(let t), .location(let t), .object(let t, _, _):
             if case .s3 = t.kind { return true }
             return false

@@ -19,6 +19,8 @@ public enum Route: Sendable, Equatable {
     case location(target: Target)
     /// GetObject/HeadObject
     case object(target: Target, bucket: String, key: String)
+    /// `<object URL>?preview` with the UI on: an HTML page showing the object (operation `Preview`).
+    case preview(target: Target, bucket: String, key: String)
     /// An error decided before any backend is touched.
     case error(S3Error)
 }

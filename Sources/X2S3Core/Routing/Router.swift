@@ -90,6 +90,13 @@ public enum Router {
                 return routed
             }
         }
+        // x2s3's own parameter, for people: the object's page. Without the UI it means nothing
+        // and the URL stays a GetObject (S3 ignores parameters it does not know).
+        if config.ui, request.hasQuery("preview") {
+            routed.varyAccept = true
+            routed.route = .preview(target: target, bucket: bucketName, key: String(key))
+            return routed
+        }
         routed.route = .object(target: target, bucket: bucketName, key: String(key))
         return routed
     }
