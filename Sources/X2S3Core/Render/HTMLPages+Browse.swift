@@ -38,7 +38,10 @@ extension HTMLPages {
         if trail.number > 1 || page.isTruncated { summary += " on page \(trail.number)" }
         if page.isTruncated { summary += " · more on the next page" }
         if !find.isEmpty { summary = "Names starting with “\(htmlEscape(find))”: " + summary }
-        s += findBar(folderHref: folderHref, find: find)
+        // Finding pays off in folders larger than a glance; a small one stays uncluttered.
+        if !find.isEmpty || trail.number > 1 || page.isTruncated || page.commonPrefixes.count + objects.count > 20 {
+            s += findBar(folderHref: folderHref, find: find)
+        }
         s += "<p class=\"summary\" id=\"summary\">\(summary)</p>"
         let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref, find: find)
         s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"

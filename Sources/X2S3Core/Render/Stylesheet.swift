@@ -108,7 +108,7 @@ enum Stylesheet {
     article.markdown :not(pre)>code{background:var(--code);padding:.05rem .3rem;border-radius:4px}
     article.markdown blockquote{margin:.8rem 0;padding:.1rem 1rem;border-left:3px solid var(--line);color:var(--muted)}
     article.markdown img{max-width:100%}
-    .table-wrap{overflow:auto;max-height:75vh;border:1px solid var(--line);border-radius:10px;background:var(--card);box-shadow:var(--shadow)}
+    .table-wrap{overflow:auto;max-height:75vh;width:fit-content;max-width:100%;border:1px solid var(--line);border-radius:10px;background:var(--card);box-shadow:var(--shadow)}
     table.grid{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-nums}
     table.grid th,table.grid td{border-bottom:1px solid var(--line);border-right:1px solid var(--line);padding:.3rem .7rem;
     text-align:left;white-space:pre-wrap;vertical-align:top}
