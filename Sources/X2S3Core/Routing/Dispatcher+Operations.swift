@@ -46,12 +46,13 @@ extension Dispatcher {
                         upstreamCause: PoolStats.UpstreamCause?) {
         guard let stats else { return }
         var row = 0
-        if let name = routed.bucket, let target = config.target(named: name) {
-            if let known = bucketRows[target.name] {
+        // The routed target when there is one; an error route knows only the name asked for.
+        if let name = routed.route.target?.name ?? routed.bucket.flatMap({ config.target(named: $0)?.name }) {
+            if let known = bucketRows[name] {
                 row = known
             } else {
-                row = stats.bucketRow(for: target.name)
-                bucketRows[target.name] = row
+                row = stats.bucketRow(for: name)
+                bucketRows[name] = row
             }
         }
         stats.record(Self.operation(request, routed), status: status, bucketRow: row, bytes: UInt64(max(0, bytes)),
