@@ -60,6 +60,22 @@ def parse_exposition(text: str) -> dict[tuple[str, frozenset], float]:
     return samples
 
 
+def proc_state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "gone"
+    return stat[stat.rindex(")") + 2]
+
+
+def settle(inst) -> None:
+    """Waits until every worker sleeps (bounded): a worker counts a request just after its last
+    byte went to nginx, so the client can hold the answer a moment before the count lands; a
+    worker sleeps only waiting for the next request (or writing its log line, after counting)."""
+    pool_pid = int((inst.run_dir / "x2s3.pid").read_text())
+    assert wait_for(lambda: all(proc_state(p) in ("S", "gone") for p in children_of(pool_pid)), 10)
+
+
 def metric(samples, name: str, **labels) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
@@ -105,6 +121,8 @@ def inst(tree):
 # --- health -----------------------------------------------------------------------------------
 
 def test_health_reports_the_pool_and_an_unreachable_upstream_with_200(inst):
+    # Both workers have taken their slots once each has started (a hang guard, not timing).
+    assert wait_for(lambda: sum(inst.get("/_x2s3/health").json()["pool"]["workers"].values()) == 2, 10)
     r = inst.get("/_x2s3/health")
     assert r.status_code == 200, r.text
     assert r.headers["Cache-Control"] == "no-store"
@@ -203,16 +221,20 @@ def test_thousand_requests_counted_exactly_across_a_sigkill_and_a_reload(inst):
     etag = session.get(inst.base_url + "/data/hello.txt", timeout=10).headers["ETag"]
     kinds = mixed_requests(etag)
 
+    pool_pid = int((inst.run_dir / "x2s3.pid").read_text())
+    settle(inst)
     before_text = session.get(inst.base_url + "/_x2s3/metrics", timeout=10).text
     before = parse_exposition(before_text)
     expected: Counter = Counter({("Other", "200", "-"): 1})  # the read just made
     body_bytes: Counter = Counter({"-": 0})
     ops: Counter = Counter({"Other": 1})
-    pool_pid = int((inst.run_dir / "x2s3.pid").read_text())
     victim = None
     for i in range(1000):
+        # Between two requests, once the victim sleeps (see settle). A request a worker is
+        # killed in the middle of is lost with it.
         if i == 400:
             victim = children_of(pool_pid)[0]
+            assert wait_for(lambda: proc_state(victim) == "S", 10)
             os.kill(victim, signal.SIGKILL)
             assert wait_for(lambda: len(children_of(pool_pid)) == 2 and victim not in children_of(pool_pid), 10)
         if i == 700:
@@ -233,6 +255,7 @@ def test_thousand_requests_counted_exactly_across_a_sigkill_and_a_reload(inst):
         ops[want[0]] += 1
         body_bytes[want[2]] += len(r.content)
 
+    settle(inst)
     after_text = session.get(inst.base_url + "/_x2s3/metrics", timeout=10).text
     after = parse_exposition(after_text)
     promtool_check(after_text)

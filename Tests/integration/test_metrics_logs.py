@@ -26,7 +26,7 @@ from conftest import alive, free_port
 from faults import FakeUpstream, FastCGIClient, wait_for
 from procs import start_moto, stop
 from serve_instance import ServeInstance
-from test_metrics import metric, parse_exposition, promtool_check
+from test_metrics import metric, parse_exposition, promtool_check, settle
 
 BIN = Path(__file__).resolve().parents[2] / ".build" / "release" / "x2s3"
 
@@ -104,6 +104,7 @@ def line_for(inst, rid: str) -> dict:
 @pytest.mark.parametrize("bucket", list(CAUSES))
 def test_an_upstream_failure_is_a_warning_naming_its_cause_and_is_counted(inst, bucket):
     status, cause = CAUSES[bucket]
+    settle(inst)
     before = parse_exposition(inst.get("/_x2s3/metrics").text)
     r = inst.get(f"/{bucket}/some/key.txt")
     assert r.status_code == status, r.text
@@ -113,6 +114,7 @@ def test_an_upstream_failure_is_a_warning_naming_its_cause_and_is_counted(inst, 
     assert o["bucket"] == bucket and o["trace.id"] == rid and o["http.response.status_code"] == status, o
     assert o["event.dataset"] == "x2s3.access" and o["url.path"] == f"/{bucket}/some/key.txt", o
     assert o.get("error.message"), "the cause's detail is the operator's"
+    settle(inst)
     after_text = inst.get("/_x2s3/metrics").text
     after = parse_exposition(after_text)
     for c in ("dns", "connect", "tls", "timeout", "status", "protocol", "other"):
