@@ -108,7 +108,21 @@ import WorkerPool
         d.shedding = true
         var shed = RecordingSink()
         d.handle(params: params("/_x2s3/health"), sink: &shed)
-        #expect(shed.status == 503)
+        #expect(shed.status == 503 && shed.header("Retry-After") == "1")
+        #expect(JSON.parse(shed.bodyText)?["status"]?.string == "saturated")
+    }
+
+    @Test func aShedRequestIsCountedAsWhatItAskedFor() throws {
+        let stats = try PoolStats(buckets: 2, workerSlots: 1)
+        var d = dispatcher(stats: stats)
+        d.shedding = true
+        var sink = RecordingSink()
+        d.handle(params: params("/mem/a.txt"), sink: &sink)
+        #expect(sink.status == 503 && sink.bodyText.contains("<Code>SlowDown</Code>"))
+        d.shedding = false
+        var m = RecordingSink()
+        d.handle(params: params("/_x2s3/metrics"), sink: &m)
+        #expect(m.bodyText.contains(#"x2s3_requests_total{operation="GetObject",status="503",bucket="mem"} 1"#))
     }
 
     @Test func aTargetNamedLikeX2S3sOwnPathsIsRefused() {

@@ -76,16 +76,18 @@ extension Dispatcher {
 
     /// `/_x2s3/health`: 200 with the pool's workers, the config generation and each target's
     /// reachability (an unreachable upstream is reported, not a failure of the gateway); 503
-    /// only from a worker answering in the pool's place (every worker busy: `shedding`).
+    /// only when the pool cannot serve: answered by the process standing in for it while every
+    /// worker is busy (`shedding`), or after waiting longer than `max_wait` for a worker.
     /// Targets hidden from listings are summed up, not named: the endpoint is public.
-    mutating func health() -> Response {
+    mutating func health(_ params: [String: String]) -> Response {
+        let saturated = shedding || waitedTooLong(params)
         var workers: [String] = []
         let counts = stats?.workers() ?? [:]
         for state in PoolStats.WorkerState.allCases { workers.append("\(JSON.quote(state.name)):\(counts[state] ?? 0)") }
         var targets: [String] = []
         var hidden = 0, hiddenUnreachable = 0
         for target in config.targets {
-            let probe = shedding ? nil : reachability(of: target)
+            let probe = saturated ? nil : reachability(of: target)
             guard target.browseable else {
                 hidden += 1
                 if probe?.reachable == false { hiddenUnreachable += 1 }
@@ -100,11 +102,12 @@ extension Dispatcher {
             }
             targets.append("{" + fields.joined(separator: ",") + "}")
         }
-        let status = shedding ? "saturated" : "ok"
+        let status = saturated ? "saturated" : "ok"
         let body = "{\"status\":\(JSON.quote(status)),\"pool\":{\"workers\":{\(workers.joined(separator: ","))}},"
             + "\"config\":{\"generation\":\(stats?.generation ?? 0)},\"targets\":[\(targets.joined(separator: ","))],"
             + "\"hidden_targets\":{\"count\":\(hidden),\"unreachable\":\(hiddenUnreachable)}}\n"
-        var r = Response(status: shedding ? 503 : 200, contentType: "application/json", body: Array(body.utf8))
+        var r = Response(status: saturated ? 503 : 200, contentType: "application/json", body: Array(body.utf8))
+        if saturated { r.head.add("Retry-After", "1") }
         r.head.add("Cache-Control", "no-store")
         return r
     }

@@ -18,7 +18,7 @@ extension Dispatcher {
         case .error(let e):
             throw e
         case .health:
-            return health()
+            return health(params)
         case .metrics:
             return try metrics(params)
         case .robots:

@@ -87,15 +87,19 @@ public struct Dispatcher {
     private mutating func handle(params: [String: String], sink: inout AnySink) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
-        let request: S3Request
+        var request: S3Request
         var routed: RoutedRequest
         var response: Response
+        // A request answered SlowDown is still counted as what it asked for.
+        var shed: (S3Request, RoutedRequest)?
         do throws(S3Error) {
-            if shedding || waitedTooLong(params) {
-                throw .slowDown("Please reduce your request rate.")
-            }
             request = try S3Request.parse(params: params)
             routed = Router.route(request, config: config)
+            // Health answers even then, with a 503 that says why (`health`).
+            if case .health = routed.route {} else if shedding || waitedTooLong(params) {
+                shed = (request, routed)
+                throw .slowDown("Please reduce your request rate.")
+            }
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
             response = run(routed, request, params: params, requestID: requestID)
         } catch {
@@ -137,7 +141,7 @@ public struct Dispatcher {
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
         let elapsed = ContinuousClock.now - started
-        count(request, routed, status: response.head.status, bytes: Int(sent),
+        count(shed?.0 ?? request, shed?.1 ?? routed, status: response.head.status, bytes: Int(sent),
               microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
               upstreamCause: response.upstreamCause)
         if let cause = response.upstreamCause, !clientGone, streamError == nil {
