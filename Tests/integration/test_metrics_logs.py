@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import alive, free_port
 from faults import FakeUpstream, FastCGIClient, wait_for
@@ -45,10 +46,13 @@ def upstreams(tmp_path_factory):
     moto, moto_url = start_moto(top / "moto.log", INITIAL_NO_AUTH_ACTION_COUNT="0")
     stall = FakeUpstream("stall")
     stall.start()
+    stall_body = FakeUpstream("stall-body")
+    stall_body.start()
     try:
-        yield top, moto_url, stall
+        yield top, moto_url, stall, stall_body
     finally:
         stall.close()
+        stall_body.close()
         stop(moto)
 
 
@@ -67,13 +71,14 @@ CAUSES = {
 
 @pytest.fixture(scope="module")
 def inst(upstreams):
-    top, moto_url, stall = upstreams
+    top, moto_url, stall, stall_body = upstreams
     closed = free_port()  # nothing listens there
     targets = (s3("dns", "http://nonexistent.invalid")
                + s3("refused", f"http://127.0.0.1:{closed}")
                # TLS spoken to a plain-HTTP server: the handshake fails.
                + s3("tls", moto_url.replace("http://", "https://"))
                + s3("slow", stall.url)
+               + s3("midway", stall_body.url)
                + s3("broken", moto_url)
                + s3("denied", moto_url, f" access_key_path: '{top / 'ak'}', secret_key_path: '{top / 'sk'}',"))
     (top / "ak").write_text("AKIDNOTKNOWNTOMOTO00\n")
@@ -122,6 +127,22 @@ def test_an_upstream_failure_is_a_warning_naming_its_cause_and_is_counted(inst, 
                  - metric(before, "x2s3_upstream_errors_total", bucket=bucket, cause=c))
         assert delta == (1 if c == cause else 0), (c, delta)
     promtool_check(after_text)
+
+
+def test_an_upstream_failing_mid_body_cuts_the_stream_and_is_counted(inst):
+    settle(inst)
+    before = parse_exposition(inst.get("/_x2s3/metrics").text)
+    r = inst.session.get(inst.base_url + "/midway/big.bin", stream=True, timeout=30)
+    assert r.status_code == 200
+    rid = r.headers["x-amz-request-id"]
+    with pytest.raises(requests.exceptions.RequestException):
+        r.content  # 64 KiB of the promised 1 MiB, then the cut
+    o = line_for(inst, rid)
+    assert o["log.level"] == "warning" and o["upstream.cause"] == "timeout", o
+    settle(inst)
+    after = parse_exposition(inst.get("/_x2s3/metrics").text)
+    assert (metric(after, "x2s3_upstream_errors_total", bucket="midway", cause="timeout")
+            - metric(before, "x2s3_upstream_errors_total", bucket="midway", cause="timeout")) == 1
 
 
 def test_health_reports_each_upstream_as_probed(inst):

@@ -141,9 +141,11 @@ public struct Dispatcher {
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
         let elapsed = ContinuousClock.now - started
+        // An upstream that fails mid-body: its cause, as for a failure before the head.
+        let streamCause = (streamError as? S3Error)?.upstreamCause
         count(shed?.0 ?? request, shed?.1 ?? routed, status: response.head.status, bytes: Int(sent),
               microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
-              upstreamCause: response.upstreamCause)
+              upstreamCause: response.upstreamCause ?? (clientGone ? nil : streamCause))
         if let cause = response.upstreamCause, !clientGone, streamError == nil {
             meta["upstream.cause"] = .string(cause.name)
             if let bucket = routed.bucket { meta["bucket"] = .string(bucket) }
@@ -152,7 +154,12 @@ public struct Dispatcher {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
         } else if let streamError {
-            meta["error"] = "\(streamError)"
+            if let e = streamError as? S3Error, let cause = e.upstreamCause {
+                meta["upstream.cause"] = .string(cause.name)
+                meta["error"] = .string(e.logDetail ?? e.wire.message)
+            } else {
+                meta["error"] = "\(streamError)"
+            }
             logger.warning("stream cut", metadata: meta, source: Self.logSource)
         } else {
             logger.info("request", metadata: meta, source: Self.logSource)
