@@ -296,3 +296,22 @@ def test_exposition_passes_promtool(inst):
     if shutil.which("promtool") is None:
         pytest.skip("promtool not installed (apt package prometheus); the format rules were checked by the parser")
     promtool_check(text)
+
+
+def test_production_profile_never_caches_health_or_metrics(tree):
+    top = tree / "production"
+    top.mkdir(exist_ok=True)
+    with ServeInstance(top, config_text(tree), profile="production",
+                       env={"X2S3_METRICS_ALLOW": "192.0.2.0/24"}) as s:
+        ids = set()
+        for _ in range(3):
+            r = s.get("/_x2s3/health")
+            assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+            assert "X-Cache-Status" not in r.headers, "the cache is not even consulted"
+            assert r.headers.get("Strict-Transport-Security", "").startswith("max-age="), r.headers
+            ids.add(r.headers["x-amz-request-id"])
+        assert len(ids) == 3, "every check reached a worker"
+        refused = s.get("/_x2s3/metrics")
+        assert refused.status_code == 403 and b"<Code>AccessDenied</Code>" in refused.content
+        # The data path still goes through the cache.
+        assert "X-Cache-Status" in s.get("/data/hello.txt").headers
