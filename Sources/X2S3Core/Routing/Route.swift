@@ -21,6 +21,10 @@ public enum Route: Sendable, Equatable {
     case object(target: Target, bucket: String, key: String)
     /// `<object URL>?preview` with the UI on: an HTML page showing the object (operation `Preview`).
     case preview(target: Target, bucket: String, key: String)
+    /// `/_x2s3/health` on the base host: the pool's status as JSON.
+    case health
+    /// `/_x2s3/metrics` on the base host: the pool-wide counters, Prometheus text format.
+    case metrics
     /// An error decided before any backend is touched.
     case error(S3Error)
 }
@@ -36,4 +40,6 @@ public struct RoutedRequest: Sendable, Equatable {
     public var bucket: String?
     /// True when the bucket came from the Host header.
     public var virtualHost: Bool
+    /// The request names a key inside the bucket (what an error's operation is counted as).
+    public var hasKey = false
 }
