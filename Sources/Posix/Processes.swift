@@ -26,6 +26,13 @@ public enum Processes {
         _ = try valueOrErrno { cposix_set_parent_death_signal(signal) }
     }
 
+    /// Whether `pid` is a live process of this user (a zombie counts until it is reaped).
+    /// Wraps `kill(pid, 0)`; EPERM (another user's process, so not one of ours) is false.
+    public static func exists(_ pid: Int32) -> Bool { pid > 0 && kill(pid, 0) == 0 }
+
+    /// This process's id. Wraps `getpid(2)`.
+    public static func currentID() -> Int32 { getpid() }
+
     /// This process's parent. Wraps `getppid(2)`.
     public static func parentID() -> Int32 { getppid() }
 

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import WorkerPool
 @testable import X2S3Core
 
 /// One row of the expected error table: what a client sees of `error`, byte for byte.
@@ -89,6 +90,9 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         // The detail is the log's: the client sees the wrapped error exactly.
         ErrorRow(.detailed(.serviceUnavailable("Not now."), detail: "upstream: SSL certificate problem"), 503, "ServiceUnavailable", "Not now.",
                  "<Code>ServiceUnavailable</Code><Message>Not now.</Message>" + res, headers: ["Retry-After: 1"]),
+        // Likewise an upstream failure's cause: logged and counted, never shown.
+        ErrorRow(.upstreamFailure(.gatewayTimeout("Late."), cause: .timeout, detail: "upstream: timed out"), 504, "GatewayTimeout", "Late.",
+                 "<Code>GatewayTimeout</Code><Message>Late.</Message>" + res),
     ]
 
     /// The case's name, by an exhaustive switch: a new case does not compile until it is
@@ -114,6 +118,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         case .badGateway: "badGateway"
         case .upstream: "upstream"
         case .detailed: "detailed"
+        case .upstreamFailure: "upstreamFailure"
         }
     }
 
@@ -121,6 +126,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         "noSuchKey", "noSuchBucket", "accessDenied", "invalidArgument", "invalidURI", "invalidRange", "keyTooLong",
         "preconditionFailed", "methodNotAllowed", "corsForbidden", "notImplemented", "badRequest",
         "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream", "detailed",
+        "upstreamFailure",
     ]
 
     @Test func everyCaseHasARow() {

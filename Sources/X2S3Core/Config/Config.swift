@@ -23,6 +23,9 @@ public struct Config: Sendable, Equatable {
     public var listingCache = ListingCacheSettings()
     /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
     public var viewers = ViewerSettings()
+    /// The file holding the pool-wide counters (`metrics_file`), for workers that share no
+    /// leader (spawn-fcgi's); nil: the leader's shared memory, or one worker's own counts.
+    public var metricsFile: String?
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

@@ -1,4 +1,5 @@
 public import Logging
+public import WorkerPool
 import Posix
 import Deflate
 
@@ -15,6 +16,14 @@ public struct Dispatcher {
     public var shedding = false
     /// Sorted directory names for every file bucket of this worker.
     let listCache: SortedNameCache
+    /// The pool-wide counters (`/_x2s3/metrics`, `/_x2s3/health`); nil counts nothing.
+    public var stats: PoolStats?
+    /// Bucket rows in `stats`, by configured name, once claimed.
+    var bucketRows: [String: Int] = [:]
+    /// The listing cache's hits and misses already added to `stats`.
+    var reportedCache = (hits: 0, misses: 0)
+    /// Reachability probes by lower-cased target name (health).
+    var probes: [String: Probe] = [:]
 
     public init(config: Config, logger: Logger) {
         self.config = config
@@ -32,6 +41,8 @@ public struct Dispatcher {
         var body: Body
         /// Added to the request's log line (an error's `logDetail`).
         var logDetail: String?
+        /// The response reports a failed upstream exchange: logged as a warning, counted.
+        var upstreamCause: PoolStats.UpstreamCause?
         /// A document x2s3 made (page, listing, error, asset), as opposed to an object's bytes:
         /// only these may be compressed.
         var generated = false
@@ -86,7 +97,7 @@ public struct Dispatcher {
             request = try S3Request.parse(params: params)
             routed = Router.route(request, config: config)
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
-            response = run(routed, request, requestID: requestID)
+            response = run(routed, request, params: params, requestID: requestID)
         } catch {
             request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
                                 query: [], host: params["HTTP_HOST"], scheme: "http",
@@ -125,7 +136,15 @@ public struct Dispatcher {
         ]
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
-        if clientGone {
+        let elapsed = ContinuousClock.now - started
+        count(request, routed, status: response.head.status, bytes: Int(sent),
+              microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
+              upstreamCause: response.upstreamCause)
+        if let cause = response.upstreamCause, !clientGone, streamError == nil {
+            meta["upstream.cause"] = .string(cause.name)
+            if let bucket = routed.bucket { meta["bucket"] = .string(bucket) }
+            logger.warning("upstream failure", metadata: meta, source: Self.logSource)
+        } else if clientGone {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
         } else if let streamError {
@@ -146,7 +165,7 @@ public struct Dispatcher {
     /// Documents smaller than this are sent as they are (they fit a packet either way).
     static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam]
 
     /// Compresses a generated document when nginx says the client takes gzip. Objects are never
     /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same
@@ -180,7 +199,8 @@ public struct Dispatcher {
         case .acl(let t), .location(let t), .object(let t, _, _):
             if case .s3 = t.kind { return true }
             return false
-        case .robots, .asset, .preflight, .listBuckets, .error: return false
+        case .health: return true  // may probe upstreams
+        case .robots, .asset, .preflight, .listBuckets, .metrics, .error: return false
         }
     }
 
@@ -217,6 +237,7 @@ public struct Dispatcher {
         }
         for h in w.headers { r.head.add(h.name, h.value) }
         r.logDetail = error.logDetail
+        r.upstreamCause = error.upstreamCause
         return r
     }
 }

@@ -19,6 +19,10 @@ public enum Route: Sendable, Equatable {
     case location(target: Target)
     /// GetObject/HeadObject
     case object(target: Target, bucket: String, key: String)
+    /// `/_x2s3/health` on the base host: the pool's status as JSON.
+    case health
+    /// `/_x2s3/metrics` on the base host: the pool-wide counters, Prometheus text format.
+    case metrics
     /// An error decided before any backend is touched.
     case error(S3Error)
 }
@@ -34,4 +38,6 @@ public struct RoutedRequest: Sendable, Equatable {
     public var bucket: String?
     /// True when the bucket came from the Host header.
     public var virtualHost: Bool
+    /// The request names a key inside the bucket (what an error's operation is counted as).
+    public var hasKey = false
 }
