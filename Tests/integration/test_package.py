@@ -240,6 +240,11 @@ def test_package_installs_and_serves_in_fresh_debian(tmp_path):
             keys = [o["Key"] for o in s3.list_objects_v2(Bucket="demo")["Contents"]]
             want = sorted(str(p.relative_to(REPO / "demo")) for p in (REPO / "demo").rglob("*") if p.is_file())
             assert keys == want
+            # The load balancer's probe and the metrics (allowed from this host by default).
+            health = s.get(f"{base}/_x2s3/health", timeout=30)
+            assert health.status_code == 200 and health.headers["Cache-Control"] == "no-store", health.text
+            metrics = s.get(f"{base}/_x2s3/metrics", timeout=30)
+            assert metrics.status_code == 200 and 'x2s3_requests_total{operation="GetObject",status="200",bucket="demo"}' in metrics.text
             # nginx's own errors come from the installed errors.conf: S3 XML with a request id.
             resp = s.get(f"{base}/demo/%00", timeout=30)
             assert resp.status_code == 400 and "<Code>InvalidURI</Code>" in resp.text, resp.text
