@@ -146,7 +146,8 @@ def start_nginx(root: Path, port: int) -> subprocess.Popen:
     assert "\n    listen 8080;\n" in site
     site_path.write_text(site.replace("\n    listen 8080;\n", f"\n    listen 127.0.0.1:{port};\n"))
     (root / "etc/nginx/sites-enabled/default").unlink(missing_ok=True)
-    run_in(root, "nginx", "-t", "-q")
+    check = run_in(root, "nginx", "-t")
+    assert "[warn]" not in check.stderr and "[emerg]" not in check.stderr, check.stderr
     proc = subprocess.Popen(["chroot", str(root), "nginx", "-g", "daemon off;"], env=APT_ENV,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 20
