@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import shlex
 import shutil
 import signal
@@ -279,3 +280,71 @@ def test_package_installs_and_serves_in_fresh_debian(tmp_path):
         assert not (root / "etc/x2s3").exists() and not (root / "etc/nginx/x2s3").exists()
         assert not (root / "etc/nginx/sites-available/x2s3").exists()
         run_in(root, "nginx", "-t", "-q")
+
+
+def podman_flags() -> list[str]:
+    """Run-time flags this machine kind needs (docs/production.md#container-image): crun cannot
+    run under hybrid cgroups v1 (runc can), and podman's default RLIMIT_NOFILE/NPROC for root
+    exceed what the runtime may set here (setrlimit EPERM), so the container gets the current
+    open-files limit and a process limit that was measured to pass (32768: 65536 did not, for a
+    hard limit of 96367)."""
+    flags = []
+    if shutil.which("runc"):
+        flags += ["--runtime", "runc"]
+    for name, limit, cap in (("nofile", resource.RLIMIT_NOFILE, 1 << 20), ("nproc", resource.RLIMIT_NPROC, 32768)):
+        hard = resource.getrlimit(limit)[1]
+        value = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
+        flags += ["--ulimit", f"{name}={value}:{value}"]
+    return flags
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed")
+def test_container_image(tmp_path):
+    """deploy/Containerfile on a base made by mmdebstrap | podman import (no registry needed)."""
+    deb = Path(DEB)
+    base = "localhost/x2s3-test-base:bookworm"
+    tag = f"localhost/x2s3-test:{os.getpid()}"
+    name = f"x2s3-test-{os.getpid()}"
+    flags = podman_flags()
+    if subprocess.run(["podman", "image", "exists", base]).returncode != 0:
+        subprocess.run(["podman", "import", "--quiet", str(base_tarball()), base], check=True, capture_output=True)
+    # The build context: the repo's deploy/ and the .deb under dist/, as the Containerfile says.
+    ctx = tmp_path / "ctx"
+    (ctx / "deploy").mkdir(parents=True)
+    (ctx / "dist").mkdir()
+    for f in ("Containerfile", "container-entrypoint.sh"):
+        shutil.copy2(REPO / "deploy" / f, ctx / "deploy" / f)
+    shutil.copy(deb, ctx / "dist" / deb.name)
+    build = subprocess.run(["podman", "build", *flags, "--quiet", "-f", "deploy/Containerfile",
+                            "--build-arg", f"BASE={base}", "--build-arg", f"DEB=dist/{deb.name}", "-t", tag, "."],
+                           cwd=ctx, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    port = free_port()
+    try:
+        run = subprocess.run(["podman", "run", "-d", *flags, "--name", name, "-p", f"127.0.0.1:{port}:8080", tag],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        s = requests.Session()
+        s.trust_env = False
+        base_url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                return s.get(f"{base_url}/_x2s3/health", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(answers, 30, "the container to answer")
+        for name_ in ("hello.txt", "example.zarr/0.1"):
+            r = s.get(f"{base_url}/demo/{name_}", timeout=30)
+            assert r.status_code == 200 and r.content == (REPO / "demo" / name_).read_bytes()
+        # podman stop: SIGTERM to the entrypoint, which drains the pool and stops nginx: exit 0.
+        subprocess.run(["podman", "stop", "-t", "20", name], check=True, capture_output=True, timeout=60)
+        code = subprocess.run(["podman", "inspect", name, "--format", "{{.State.ExitCode}}"],
+                              capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(["podman", "logs", name], capture_output=True, text=True)
+        logs = out.stdout + out.stderr
+        assert code == "0", logs[-2000:]
+        assert "pool stopped" in logs
+    finally:
+        subprocess.run(["podman", "rm", "-f", name], capture_output=True)
+        subprocess.run(["podman", "rmi", "-f", tag], capture_output=True)
