@@ -3,7 +3,8 @@ mmdebstrap: apt resolves its Depends from Debian's mirror (no Swift there), then
 started the way x2s3.socket + x2s3.service would start it (systemd cannot run in a chroot: the
 test binds the socket as the socket unit says and hands it to ExecStart's command on fd 0, as
 User=/Group=), and Debian's nginx with the installed site; objects are read byte-exactly from
-outside. Then remove and purge.
+outside. Then remove and purge. With podman: deploy/Containerfile built on the same root
+(podman import) and read from the running container.
 
 Slow (the first run downloads a Debian root, about 100 s) and needs root (chroot, mount), so it
 runs only when X2S3_TEST_PACKAGE_DEB names the .deb: `scripts/test-package` builds it and runs
@@ -302,12 +303,13 @@ def podman_flags() -> list[str]:
 def test_container_image(tmp_path):
     """deploy/Containerfile on a base made by mmdebstrap | podman import (no registry needed)."""
     deb = Path(DEB)
-    base = "localhost/x2s3-test-base:bookworm"
+    tarball = base_tarball()
+    base = f"localhost/x2s3-test-base:{SUITE}-{int(tarball.stat().st_mtime)}"  # follows the cache
     tag = f"localhost/x2s3-test:{os.getpid()}"
     name = f"x2s3-test-{os.getpid()}"
     flags = podman_flags()
     if subprocess.run(["podman", "image", "exists", base]).returncode != 0:
-        subprocess.run(["podman", "import", "--quiet", str(base_tarball()), base], check=True, capture_output=True)
+        subprocess.run(["podman", "import", "--quiet", str(tarball), base], check=True, capture_output=True)
     # The build context: the repo's deploy/ and the .deb under dist/, as the Containerfile says.
     ctx = tmp_path / "ctx"
     (ctx / "deploy").mkdir(parents=True)
