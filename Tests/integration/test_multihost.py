@@ -13,8 +13,12 @@ ports, each its own nginx and pool over the same data) behind HAProxy on 127.0.0
   cut mid-response on the killed host are counted and reported. A listing begun on the killed
   gateway continues on another with the same continuation tokens.
 
+- A gateway that stops answering (its nginx SIGSTOPped: connections are still accepted, nothing
+  comes back) costs the requests sent to it `timeout server`, then HAProxy retries them on
+  another gateway (retry-on response-timeout): all succeed.
+
 Paths in the recipe (bind, servers, health-check Host, stats socket, syslog, chroot, user) are
-replaced by the test's; nothing else is changed."""
+replaced by the test's, and `timeout server` shortened to 5 s; nothing else is changed."""
 
 from __future__ import annotations
 
@@ -67,6 +71,8 @@ def render_haproxy(run: Path, port: int, gateways: list[ServeInstance]) -> Path:
         (r"stats socket /run/haproxy/admin\.sock", f"stats socket {run}/admin.sock"),
         (r"\n    bind :80\n", f"\n    bind 127.0.0.1:{port}\n"),
         (r"http-check send hdr Host x2s3\.example\.org", f"http-check send hdr Host {BASE_HOST}"),
+        # A silent gateway is given up on after 5 s instead of 80, so the test need not wait.
+        (r"\n    timeout server 80s\n", "\n    timeout server 5s\n"),
     ]
     for pattern, new in replacements:
         cfg, n = re.subn(pattern, new, cfg)
@@ -330,3 +336,39 @@ def test_kill_one_gateway_under_load(cluster):
     wait_for(lambda: sum(cluster.served_by(marker)) - sum(counts3) == len(LIST_KEYS) // PAGE - 3, 5, "the log lines")
     served = [a - b for a, b in zip(cluster.served_by(marker), counts3)]
     assert served[victim_index] == 0 and sum(served) == len(LIST_KEYS) // PAGE - 3, served
+
+
+def test_silent_gateway_requests_retried_elsewhere(cluster):
+    """After the kill: one of the two survivors stops answering (SIGSTOP to its nginx)."""
+    up = [i for i, state in enumerate(cluster.states()) if state == "UP"]
+    assert len(up) == 2, cluster.states()
+    frozen = cluster.gateways[up[0]]
+    master = int((frozen.run_dir / "nginx.pid").read_text())
+    pids = [master, *children_of(master)]
+    retried_before = len(re.findall(r" [-A-Za-z]{4} \d+/\d+/\d+/\d+/\+?[1-9]\d* ", cluster.log_path.read_text()))
+    keys = [f"obj/{i:03d}.bin" for i in range(0, 300, 15)]
+    results: dict[str, bool] = {}
+
+    def fetch(key: str) -> None:
+        try:
+            r = session().get(f"{cluster.base}/data/{key}", timeout=60)
+            results[key] = r.status_code == 200 and r.content == cluster.files[key]
+        except requests.RequestException:
+            results[key] = False
+
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=fetch, args=(k,)) for k in keys]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert all(results.get(k) for k in keys), results
+    log = cluster.log_path.read_text()
+    retried = len(re.findall(r" [-A-Za-z]{4} \d+/\d+/\d+/\d+/\+?[1-9]\d* ", log)) - retried_before
+    print(f"\nmultihost: {len(keys)} GETs while gateway {up[0] + 1} was stopped: all succeeded, {retried} retried")
+    assert retried >= 1
