@@ -270,6 +270,12 @@ def test_package_installs_and_serves_in_fresh_debian(tmp_path):
             sock_path.unlink(missing_ok=True)
         assert pool.returncode == 0, (root / "tmp/x2s3.journal").read_text()[-2000:]
 
+        # An upgrade (the same version again): the admin's conffile edits stay, the site stays.
+        run_in(root, "apt-get", "install", "-y", "--reinstall", "-o", "Dpkg::Options::=--force-confold",
+               f"/tmp/{deb.name}")
+        assert "path: /srv/data" in (root / "etc/x2s3/config.yaml").read_text()
+        assert os.readlink(root / "etc/nginx/sites-enabled/x2s3") == "../sites-available/x2s3"
+
         # remove: binary gone, site disabled, nginx's config still valid, conffiles kept;
         # purge: conffiles gone. The system user stays (Debian's habit).
         run_in(root, "apt-get", "remove", "-y", "x2s3")
