@@ -28,10 +28,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: strict),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Posix"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Posix"], swiftSettings: strict),
         // gzip for the documents x2s3 generates (never for objects).
         .target(name: "Deflate", dependencies: ["CZlib"], swiftSettings: strict),
         // The supervised pool's scoreboard and its pure grow/shrink/replace/shed policy.

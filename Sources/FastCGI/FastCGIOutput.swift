@@ -1,5 +1,6 @@
 internal import CFastCGI
 import Glibc
+import Posix
 
 /// The response stream of one accepted request (FastCGI stdout).
 ///
@@ -136,12 +137,9 @@ public struct FastCGIOutput {
     private static func writeAll(_ parts: UnsafeMutableBufferPointer<iovec>, fd: Int32) -> Bool {
         var first = 0
         while first < parts.count {
-            let n = writev(fd, parts.baseAddress! + first, Int32(parts.count - first))
-            if n < 0 {
-                if errno == EINTR { continue }
+            guard var left = try? valueOrErrno({ writev(fd, parts.baseAddress! + first, Int32(parts.count - first)) }) else {
                 return false
             }
-            var left = n
             while first < parts.count, left >= parts[first].iov_len {
                 left -= parts[first].iov_len
                 first += 1

@@ -1,5 +1,6 @@
 internal import CFastCGI
 import Glibc
+import Posix
 
 /// The one owner of a worker's libfcgi requests: accept a request, read its params, write the
 /// response, finish, repeat. One per worker process; `deinit` releases everything libfcgi holds.
@@ -102,12 +103,13 @@ public struct FastCGIRequest: ~Copyable {
                 waiting.append(pollfd(fd: slot.pointee.ipcFd, events: Int16(POLLIN), revents: 0))
                 owners.append(index)
             }
-            if ppoll(&waiting, nfds_t(waiting.count), nil, &waitMask) < 0 {
-                let code = errno
+            do {
+                _ = try valueOrErrno(retryOnInterrupt: false) { ppoll(&waiting, nfds_t(waiting.count), nil, &waitMask) }
+            } catch {
                 // The shutdown signals are the only ones with handlers (SIGPIPE and SIGHUP are
                 // ignored), so EINTR means one of them was delivered.
-                if code == EINTR { return false }
-                throw .system(call: "ppoll", errno: code, context: "on fd \(listenFD)")
+                if error == .interrupted { return false }
+                throw .system(call: "ppoll", errno: error.rawValue, context: "on fd \(listenFD)")
             }
             // ppoll reports ready descriptors ahead of a pending signal (it is delivered only
             // when nothing is ready), so under steady load a signal that came while a response

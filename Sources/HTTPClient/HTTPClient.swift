@@ -1,5 +1,5 @@
 internal import CCurl
-internal import Glibc
+internal import Posix
 
 /// A blocking HTTP/1.1 client for a one-request-at-a-time worker, on libcurl.
 ///
@@ -237,10 +237,8 @@ public final class HTTPClient {
         state.consumer = nil
     }
 
-    /// Sleeps between retries. Wraps `nanosleep(2)`.
+    /// Sleeps between retries (through Posix).
     public static func backoff(milliseconds: Int) {
-        var want = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var left = timespec()
-        while nanosleep(&want, &left) != 0 && errno == EINTR { want = left }
+        MonotonicClock.sleep(milliseconds: milliseconds)
     }
 }

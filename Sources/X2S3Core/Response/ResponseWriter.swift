@@ -1,5 +1,3 @@
-import Glibc
-
 /// The head of a response: status and headers in the order they are sent.
 public struct ResponseHead: Sendable, Equatable {
     public var status: Int
@@ -85,10 +83,8 @@ private struct HeadBuffer {
         }
     }
 
-    /// memchr, because it is vectorised and this scans every byte of every header value.
     private static func hasLineBreak(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        return memchr(base, Int32(UInt8(ascii: "\r")), bytes.count) != nil || memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) != nil
+        bytes.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
     }
 }
 
