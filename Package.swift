@@ -28,7 +28,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "Posix"], swiftSettings: strict),
+        // Percent-encoding and hex digits, written once for every module that needs them.
+        .target(name: "Escaping", swiftSettings: strict),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Posix", "Escaping"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl", "Posix"], swiftSettings: strict),
@@ -39,13 +41,13 @@ let package = Package(
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "Escaping", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "x2s3",
             dependencies: [
-                "X2S3Core", "FastCGI", "Posix", "WorkerPool",
+                "X2S3Core", "FastCGI", "Posix", "WorkerPool", "Escaping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,6 +1,7 @@
 internal import CFastCGI
 import Glibc
 import Posix
+import Escaping
 
 /// The one owner of a worker's libfcgi requests: accept a request, read its params, write the
 /// response, finish, repeat. One per worker process; `deinit` releases everything libfcgi holds.
@@ -293,15 +294,5 @@ func requestURI(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     // is not specialized here (a runtime metadata lookup per request).
     if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
     if let valid = String(validating: bytes, as: UTF8.self) { return valid }
-    let hex = Array("0123456789ABCDEF".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 3)
-    for b in bytes {
-        if b < 0x80 {
-            out.append(b)
-        } else {
-            out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
+    return PercentEncoding.encode(bytes: bytes, keeping: .ascii)
 }

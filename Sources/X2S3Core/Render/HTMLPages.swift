@@ -140,21 +140,12 @@ public enum HTMLPages {
 
     /// Percent-encodes one path segment or query value (everything but RFC 3986 unreserved).
     public static func urlSegment<S: StringProtocol>(_ s: S) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(s.utf8.count)
-        for b in s.utf8 {
-            switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(b)
-            default: out += [0x25, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URLEncoding.uriEncode(String(s))
     }
 
     /// Percent-encodes each segment of a key, keeping the `/` between them.
     public static func urlPath(_ key: String) -> String {
-        key.split(separator: "/", omittingEmptySubsequences: false).map { urlSegment($0) }.joined(separator: "/")
+        URLEncoding.uriEncode(key, encodeSlash: false)
     }
 }
 

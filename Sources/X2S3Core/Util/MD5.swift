@@ -1,3 +1,5 @@
+import Escaping
+
 /// MD5 (RFC 1321), incremental. Only for content ETags, which S3 clients verify as MD5;
 /// never for anything security-related.
 public struct MD5: Sendable {
@@ -50,10 +52,7 @@ public struct MD5: Sendable {
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        Hex.string(bytes)
     }
 
     private mutating func block(_ chunk: UnsafeRawBufferPointer) {

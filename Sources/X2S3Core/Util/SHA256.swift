@@ -1,3 +1,5 @@
+import Escaping
+
 /// SHA-256 (FIPS 180-4), incremental: `update` any number of times, then `finalize` once.
 /// Pure Swift, no allocation per block. Used for listing tokens, HMAC and SigV4.
 public struct SHA256: Sendable {
@@ -123,13 +125,6 @@ public enum HMACSHA256 {
 extension SHA256 {
     /// Lower-case hex of bytes (digests in logs, SigV4 canonical requests).
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.string(bytes)
     }
 }
