@@ -86,8 +86,9 @@ public struct FastCGIOutput {
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
     }
 
-    /// An FCGI_STDOUT record header: version 1, type 6, request id, content length, no padding.
-    static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
+    /// An FCGI_STDOUT record header at `h` (8 bytes): version 1, type 6, request id, content
+    /// length, no padding, reserved. The one place a record header is built.
+    static func recordHeader(at h: UnsafeMutablePointer<UInt8>, requestID: UInt16, length: Int) {
         h[0] = 1
         h[1] = 6
         h[2] = UInt8(requestID >> 8)
@@ -96,6 +97,12 @@ public struct FastCGIOutput {
         h[5] = UInt8(length & 0xFF)
         h[6] = 0
         h[7] = 0
+    }
+
+    /// `recordHeader(at:…)` into the first 8 bytes of `h`.
+    static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
+        precondition(h.count >= 8, "a record header is 8 bytes")
+        h.withUnsafeMutableBufferPointer { recordHeader(at: $0.baseAddress!, requestID: requestID, length: length) }
     }
 
     /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
@@ -108,15 +115,9 @@ public struct FastCGIOutput {
                 for i in 0..<count {
                     let offset = i * maxRecordContent
                     let length = min(maxRecordContent, bytes.count - offset)
-                    // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
                     let h = headers.baseAddress! + 8 * i
                     h.initialize(repeating: 0, count: 8)
-                    h[0] = 1
-                    h[1] = 6
-                    h[2] = UInt8(requestID >> 8)
-                    h[3] = UInt8(requestID & 0xFF)
-                    h[4] = UInt8(length >> 8)
-                    h[5] = UInt8(length & 0xFF)
+                    recordHeader(at: h, requestID: requestID, length: length)
                     parts[2 * i] = iovec(iov_base: UnsafeMutableRawPointer(h), iov_len: 8)
                     parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length)
                 }
