@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Percent-encoding and hex digits, written once for every module that needs them.
         .target(name: "Escaping", swiftSettings: strict),
@@ -36,12 +37,14 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl", "Posix"], swiftSettings: strict),
         // gzip for the documents x2s3 generates (never for objects).
         .target(name: "Deflate", dependencies: ["CZlib"], swiftSettings: strict),
+        // MD5 and SHA-256 digests and HMAC, computed by OpenSSL's libcrypto.
+        .target(name: "Hashing", dependencies: ["CCrypto"], swiftSettings: strict),
         // The supervised pool's scoreboard and its pure grow/shrink/replace/shed policy.
         .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "Escaping", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "Escaping", "Hashing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
