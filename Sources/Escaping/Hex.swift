@@ -11,6 +11,8 @@ public enum Hex {
     /// Two digits per byte, lower case by default (`[0x0f, 0xa0]` is `0fa0`).
     @inlinable
     public static func string<C: Collection<UInt8>>(_ bytes: C, uppercase: Bool = false) -> String {
+        // SAFETY: exactly bytes.count * 2 bytes are written, within the capacity asked for, and that count is
+        //  returned.
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
             var i = 0
             for b in bytes {

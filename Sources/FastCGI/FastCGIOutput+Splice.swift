@@ -28,6 +28,8 @@ extension FastCGIOutput {
             for _ in 0..<recordsPerFill where remaining > 0 {
                 let length = Int(min(UInt64(content), remaining))
                 Self.recordHeader(&header, requestID: direct.requestID, length: length)
+                // SAFETY: the header array outlives the closure, and write(2) only reads its 8 bytes during
+                //  the call.
                 let wrote = header.withUnsafeBytes { raw in
                     Result { () throws(Errno) in try valueOrErrno { Glibc.write(ends.write, raw.baseAddress, 8) } }
                 }

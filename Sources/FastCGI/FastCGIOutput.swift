@@ -14,10 +14,14 @@ import Posix
 /// what nginx can take (docs/bench.md measures both). libfcgi's buffer is flushed first, so
 /// records stay in order, and `FCGX_Finish_r` still ends the stream and the request.
 public struct FastCGIOutput {
+    // SAFETY: libfcgi's stream for the request in flight; FastCGIRequest.withOutput lends this value only
+    //  while that request is current, and libfcgi frees the stream only at finish.
     let stream: UnsafeMutablePointer<FCGX_Stream>
     /// The connection and request id for direct records; nil writes everything through libfcgi.
     let direct: (fd: Int32, requestID: UInt16)?
     /// This worker's other connections, kept open by nginx and idle (see `FastCGIRequest`).
+    // SAFETY: slots owned by FastCGIRequest, which outlives this value (see withOutput); only passed to
+    //  closeConnection.
     private var idle: [UnsafeMutablePointer<FCGX_Request>]
     /// For `sendFile`; nil sends files by copying.
     let pipe: SplicePipe?
@@ -74,6 +78,8 @@ public struct FastCGIOutput {
         // FCGX_PutStr takes an int count: feed huge buffers in 1 GiB slices.
         while remaining > 0 {
             let count = Int32(min(remaining, 1 << 30))
+            // SAFETY: FCGX_PutStr only reads count bytes from next, all inside the caller's buffer; the CChar
+            //  binding is a byte view of bytes already bound as UInt8.
             let written = FCGX_PutStr(next.assumingMemoryBound(to: CChar.self), count, stream)
             guard written == count else { throw .clientGone }
             next += Int(count)
@@ -102,6 +108,8 @@ public struct FastCGIOutput {
     /// `recordHeader(at:…)` into the first 8 bytes of `h`.
     static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
         precondition(h.count >= 8, "a record header is 8 bytes")
+        // SAFETY: the array holds at least 8 bytes (checked above) and the pointer is used only during the
+        //  call.
         h.withUnsafeMutableBufferPointer { recordHeader(at: $0.baseAddress!, requestID: requestID, length: length) }
     }
 
@@ -110,6 +118,8 @@ public struct FastCGIOutput {
     /// arrays here cost three allocations and a runtime metadata lookup per write.
     static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
         let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
+        // SAFETY: the temporary headers and iovecs live until the closures return, after every writev that
+        //  reads them; the iovecs point into them and into bytes, which the caller keeps valid for the call.
         let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 * count) { headers in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2 * count) { parts in
                 for i in 0..<count {

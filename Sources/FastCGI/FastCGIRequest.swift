@@ -30,8 +30,12 @@ import Escaping
 public struct FastCGIRequest: ~Copyable {
     /// Every connection slot ever used; a slot is free (`ipcFd < 0`), kept (open, between
     /// requests) or the one in flight.
+    // SAFETY: each slot is allocated here, initialised by FCGX_InitRequest, never moved (libfcgi's streams
+    //  point back at it) and deallocated only in deinit. ipcFd and requestId are fields fcgiapp.h lists under
+    //  "Don't use anything below here": they are read, never written.
     private var slots: [UnsafeMutablePointer<FCGX_Request>] = []
     /// The slot whose request is being answered.
+    // SAFETY: one of slots, or nil.
     private var current: UnsafeMutablePointer<FCGX_Request>?
     /// When each slot last took a request (a count of requests), to close the least recently
     /// used connection first at the limit.
@@ -100,6 +104,7 @@ public struct FastCGIRequest: ~Copyable {
             owners.removeAll(keepingCapacity: true)
             waiting.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
             owners.append(-1)
+            // SAFETY: slots are valid (see slots); ipcFd is only read.
             for (index, slot) in slots.enumerated() where slot.pointee.ipcFd >= 0 {
                 waiting.append(pollfd(fd: slot.pointee.ipcFd, events: Int16(POLLIN), revents: 0))
                 owners.append(index)
@@ -150,6 +155,7 @@ public struct FastCGIRequest: ~Copyable {
     /// reuses its most recently used connections first, so that one is the least likely to be
     /// carrying a request already.
     private mutating func freeSlot() -> Int {
+        // SAFETY: slots are valid (see slots); ipcFd is only read.
         if let free = slots.firstIndex(where: { $0.pointee.ipcFd < 0 }) { return free }
         if slots.count < Self.maxKeptConnections {
             let slot = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
@@ -185,6 +191,8 @@ public struct FastCGIRequest: ~Copyable {
         // fcgiapp.h lists below "Don't use anything below here". It is only read, never changed;
         // connections are closed through FCGX_Free. X2S3_FASTCGI_RECORDS=libfcgi turns direct
         // records off (the benchmark's comparison; see FastCGIOutput).
+        // SAFETY: current is a valid slot while a request is in flight; ipcFd and requestId are only read,
+        //  and libfcgi sets both in FCGX_Accept_r before the request is handed out.
         let direct = useDirectRecords && current.pointee.ipcFd >= 0
             ? (fd: current.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: current.pointee.requestId)) : nil
         let idle = slots.filter { $0 != current && $0.pointee.ipcFd >= 0 }
@@ -235,6 +243,8 @@ public struct FastCGIRequest: ~Copyable {
     /// Wraps `FCGX_GetStr`, `FCGX_HasSeenEOF`, `FCGX_GetError`.
     private static func drainInput(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
         guard let input = request.pointee.in else { return true }
+        // SAFETY: libfcgi writes at most scratch.count bytes into the scratch buffer, which lives for the
+        //  whole loop.
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { scratch in
             var total = 0
             while total <= maxDrainedInput {
@@ -252,6 +262,8 @@ public struct FastCGIRequest: ~Copyable {
 /// to 2 s for the peer to close (draining its input), which on a connection nginx has just sent
 /// a request on would stall the worker; with the read side shut down too, that wait ends at once.
 func closeConnection(_ slot: UnsafeMutablePointer<FCGX_Request>) {
+    // SAFETY: slot is one of FastCGIRequest's valid slots; ipcFd is only read, and libfcgi closes it in
+    //  FCGX_Free.
     if slot.pointee.ipcFd >= 0 { shutdown(slot.pointee.ipcFd, Int32(SHUT_RDWR)) }
     FCGX_Free(slot, 1)
 }
@@ -271,6 +283,9 @@ func copyEnvironment(
         guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
         let nameLength = entry.distance(to: equals)
         let valueLength = strlen(equals + 1)
+        // SAFETY: entry is a NUL-terminated NAME=VALUE string from envp, valid for this call: the name is the
+        //  bytes before '=' and the value the strlen after it, all inside the string. Nothing that points
+        //  into it outlives the call.
         entry.withMemoryRebound(to: UInt8.self, capacity: nameLength + 1 + valueLength) { bytes in
             let nameBytes = UnsafeBufferPointer(start: bytes, count: nameLength)
             let name: String

@@ -37,6 +37,7 @@ public struct ParamNames: Sendable {
     /// match allocates nothing.
     func match(_ candidate: UnsafeBufferPointer<UInt8>) -> String? {
         guard let start = candidate.baseAddress, candidate.count < groups.count else { return nil }
+        // SAFETY: both arrays outlive the closures, which only read within their counts.
         let found = bytes.withUnsafeBufferPointer { bytes in
             entries.withUnsafeBufferPointer { entries in
                 groups[candidate.count].first { i in

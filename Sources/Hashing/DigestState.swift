@@ -51,6 +51,8 @@ public final class DigestState {
 
     /// The digest of everything fed so far; the state is spent afterwards. Wraps `EVP_DigestFinal_ex`.
     public func finalize() -> [UInt8] {
+        // SAFETY: libcrypto writes at most EVP_MAX_MD_SIZE bytes and says how many; that count is what the
+        //  array keeps.
         [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in
             var size: UInt32 = 0
             precondition(EVP_DigestFinal_ex(context, out.baseAddress, &size) == 1, "EVP_DigestFinal_ex failed")
@@ -60,6 +62,8 @@ public final class DigestState {
 
     /// The digest of `bytes` in one call. Wraps `EVP_Digest`.
     public static func hash(_ algorithm: Algorithm, _ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        // SAFETY: libcrypto reads bytes during the call and writes at most EVP_MAX_MD_SIZE bytes, reporting
+        //  the count kept.
         [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in
             var size: UInt32 = 0
             precondition(EVP_Digest(bytes.baseAddress, bytes.count, out.baseAddress, &size, algorithm.md, nil) == 1,
@@ -72,6 +76,9 @@ public final class DigestState {
     public static func hmacSHA256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
         // An empty Swift buffer may have no address, and libcrypto takes a null key to mean
         // "the previous key": empty inputs point at a byte of their own instead.
+        // SAFETY: the temporary byte lives until the closure returns, after HMAC; libcrypto reads key.count
+        //  and message.count bytes (zero for the stand-in) and writes at most EVP_MAX_MD_SIZE, reporting the
+        //  count kept.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
             let emptyByte = UnsafeRawPointer(empty.baseAddress!)
             return [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in

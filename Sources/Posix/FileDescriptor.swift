@@ -81,6 +81,7 @@ public final class FileDescriptor {
         var chunk = [UInt8](repeating: 0, count: 16384)
         while out.count < limit {
             // Array's withUnsafe… is not typed-throws: the Errno comes out as a Result.
+            // SAFETY: read(2) writes at most buffer.count bytes into the chunk, which outlives the call.
             let n = try chunk.withUnsafeMutableBytes { buffer in
                 Result { () throws(Errno) in try valueOrErrno { Glibc.read(fd, buffer.baseAddress, buffer.count) } }
             }.get()
@@ -93,6 +94,7 @@ public final class FileDescriptor {
     /// Reads an extended attribute; nil when absent or unsupported. Wraps `fgetxattr(2)`.
     public func extendedAttribute(_ name: String, maxSize: Int = 256) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: maxSize)
+        // SAFETY: fgetxattr writes at most maxSize bytes, the buffer's size.
         let n = buf.withUnsafeMutableBytes { fgetxattr(fd, name, $0.baseAddress, maxSize) }
         return n < 0 ? nil : Array(buf[0..<n])
     }
@@ -101,6 +103,7 @@ public final class FileDescriptor {
     /// Wraps `fsetxattr(2)`.
     @discardableResult
     public func setExtendedAttribute(_ name: String, _ value: [UInt8]) -> Bool {
+        // SAFETY: fsetxattr reads value.count bytes during the call.
         value.withUnsafeBytes { fsetxattr(fd, name, $0.baseAddress, value.count, 0) } == 0
     }
 }

@@ -96,6 +96,7 @@ enum ProcessControl {
     /// Writes one line to stderr with `write(2)` (the C `stderr` global is off limits in Swift 6).
     static func printError(_ line: String) {
         var text = line + "\n"
+        // SAFETY: the text's UTF-8 is read by write(2) during the call.
         text.withUTF8 { writeToStderr(UnsafeRawBufferPointer($0)) }
     }
 

@@ -156,6 +156,8 @@ final class FileObjectBody: ObjectBody {
         if range.count >= Self.spliceThreshold,
            try fd.withRawValue({ raw throws in try writer.sendFile(raw, range: range) }) { return }
         let size = Int(min(UInt64(bufferSize), UInt64(range.count)))
+        // SAFETY: the buffer is freed by the defer below; reads fill at most want bytes, and only the n read
+        //  are written on.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
         var offset = range.lowerBound

@@ -108,6 +108,8 @@ extension MediaType {
         return segment.withUTF8 { name -> String? in
             guard name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
             let prefix: StaticString = "attachment; filename=\""
+            // SAFETY: StaticString storage is immortal; count is the prefix, name and closing quote, exactly
+            //  what is initialised and returned.
             let prefixBytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
             let count = prefixBytes.count + name.count + 1
             return String(unsafeUninitializedCapacity: count) { out in

@@ -66,6 +66,7 @@ public enum ObjectHeaders {
         // `"<ns hex>-<size hex>"`, lower-case hex without leading zeros (String(_:radix:)'s
         // digits), written in place because String(_:radix:) and interpolation are much dearer.
         let nsDigits = Hex.digitCount(ns), sizeDigits = Hex.digitCount(size)
+        // SAFETY: the digit counts sized the capacity; exactly that many bytes are written and returned.
         return String(unsafeUninitializedCapacity: nsDigits + sizeDigits + 3) { out in
             out[0] = UInt8(ascii: "\"")
             Hex.write(ns, digits: nsDigits, into: out, at: 1)

@@ -242,6 +242,7 @@ struct RequestIDGenerator {
         var low = step()
         var high = step() % 431_439
         let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        // SAFETY: exactly 16 bytes are written and returned.
         return String(unsafeUninitializedCapacity: 16) { digits in
             for i in 0..<16 {
                 let (q, r) = high.quotientAndRemainder(dividingBy: 36)

@@ -16,6 +16,7 @@ public struct MD5: @unchecked Sendable {
         state.update(bytes)
     }
 
+    // SAFETY: the digest reads the bytes during the call.
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The 16-byte digest; feed nothing after it.

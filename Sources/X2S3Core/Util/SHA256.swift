@@ -54,6 +54,7 @@ extension SHA256 {
 /// a String's UTF-8), else copied once.
 private func withContiguousBytes<C: Collection, R>(_ bytes: C, _ body: (UnsafeRawBufferPointer) -> R) -> R
 where C.Element == UInt8 {
+    // SAFETY: the buffers are lent for body's call only, and body (the digest) does not keep them.
     if let result = bytes.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
     return Array(bytes).withUnsafeBytes(body)
 }
