@@ -110,26 +110,30 @@ public struct FastCGIOutput {
         precondition(h.count >= 8, "a record header is 8 bytes")
         // SAFETY: the array holds at least 8 bytes (checked above) and the pointer is used only during the
         //  call.
-        h.withUnsafeMutableBufferPointer { recordHeader(at: $0.baseAddress!, requestID: requestID, length: length) }
+        h.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { recordHeader(at: base, requestID: requestID, length: length) }
+        }
     }
 
     /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
     /// Headers and iovecs live in temporary buffers (on the stack for up to a few records):
     /// arrays here cost three allocations and a runtime metadata lookup per write.
     static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
+        guard let source = bytes.baseAddress else { return }
         let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
         // SAFETY: the temporary headers and iovecs live until the closures return, after every writev that
         //  reads them; the iovecs point into them and into bytes, which the caller keeps valid for the call.
         let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 * count) { headers in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2 * count) { parts in
+                guard let headerBase = headers.baseAddress else { return false }
                 for i in 0..<count {
                     let offset = i * maxRecordContent
                     let length = min(maxRecordContent, bytes.count - offset)
-                    let h = headers.baseAddress! + 8 * i
+                    let h = headerBase + 8 * i
                     h.initialize(repeating: 0, count: 8)
                     recordHeader(at: h, requestID: requestID, length: length)
                     parts[2 * i] = iovec(iov_base: UnsafeMutableRawPointer(h), iov_len: 8)
-                    parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length)
+                    parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: source + offset), iov_len: length)
                 }
                 // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
                 var first = 0
@@ -146,9 +150,10 @@ public struct FastCGIOutput {
 
     /// `writev` until every byte of `parts` is written (partial writes resumed, EINTR retried).
     private static func writeAll(_ parts: UnsafeMutableBufferPointer<iovec>, fd: Int32) -> Bool {
+        guard let base = parts.baseAddress else { return true }
         var first = 0
         while first < parts.count {
-            guard var left = try? valueOrErrno({ writev(fd, parts.baseAddress! + first, Int32(parts.count - first)) }) else {
+            guard var left = try? valueOrErrno({ writev(fd, base + first, Int32(parts.count - first)) }) else {
                 return false
             }
             while first < parts.count, left >= parts[first].iov_len {

@@ -80,11 +80,11 @@ public final class DigestState {
         //  and message.count bytes (zero for the stand-in) and writes at most EVP_MAX_MD_SIZE, reporting the
         //  count kept.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
-            let emptyByte = UnsafeRawPointer(empty.baseAddress!)
+            let emptyByte = UnsafeRawPointer(empty.baseAddress)
             return [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in
                 var size: UInt32 = 0
                 let result = HMAC(EVP_sha256(), key.baseAddress ?? emptyByte, Int32(key.count),
-                                  (message.baseAddress ?? emptyByte).assumingMemoryBound(to: UInt8.self), message.count,
+                                  (message.baseAddress ?? emptyByte)?.assumingMemoryBound(to: UInt8.self), message.count,
                                   out.baseAddress, &size)
                 precondition(result != nil, "HMAC failed")
                 count = Int(size)

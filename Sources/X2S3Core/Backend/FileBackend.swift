@@ -49,7 +49,7 @@ public final class FileBackend: StorageBackend {
         if prefix.isEmpty { return try body(key) }
         guard key.utf8.starts(with: prefix.utf8) else { throw .noSuchKey(key: key) }
         do {
-            return try body(String(key.utf8.dropFirst(prefix.utf8.count))!)
+            return try body(String(decoding: key.utf8.dropFirst(prefix.utf8.count), as: UTF8.self))
         } catch .noSuchKey {
             throw .noSuchKey(key: key)
         }

@@ -51,7 +51,7 @@ final class SortedDirectory {
         // SAFETY: takes ownership of memory SortedDirectoryBuilder allocated; freed in deinit.
         self.image = UnsafeRawBufferPointer(image)
         mapping = nil
-        let h = SortedDirectory.Header(image: self.image)!
+        guard let h = SortedDirectory.Header(image: self.image) else { preconditionFailure("SortedDirectoryBuilder wrote a bad header") }
         count = h.count
         namesStart = h.namesStart
         namesLength = h.namesLength
@@ -73,7 +73,7 @@ final class SortedDirectory {
 
     deinit {
         // SAFETY: a heap image is owned by this object (init(heap:)) and freed once, here.
-        if mapping == nil { UnsafeMutableRawPointer(mutating: image.baseAddress!).deallocate() }
+        if mapping == nil, let base = image.baseAddress { UnsafeMutableRawPointer(mutating: base).deallocate() }
     }
 
     /// The header fields, validated against the image's length.

@@ -65,7 +65,7 @@ public struct S3Request: Sendable {
             ("PATH_INFO", .pathInfo), ("QUERY_STRING", .queryString), ("HTTPS", .https),
             ("REQUEST_SCHEME", .scheme), ("HTTP_HOST", .host),
         ] + headerParams.map { ($0.param, .header($0.name)) }
-        var table = [[(param: String, meaning: Param)]](repeating: [], count: all.map(\.0.utf8.count).max()! + 1)
+        var table = [[(param: String, meaning: Param)]](repeating: [], count: (all.map(\.0.utf8.count).max() ?? 0) + 1)
         for (param, meaning) in all { table[param.utf8.count].append((param, meaning)) }
         return table
     }()
@@ -124,8 +124,9 @@ public struct S3Request: Sendable {
         // (Byte prefixes: Substring.hasPrefix compares Characters.)
         var pathPart = rawPath
         if pathPart.utf8.first == UInt8(ascii: "h"),
-           pathPart.utf8.starts(with: "http://".utf8) || pathPart.utf8.starts(with: "https://".utf8) {
-            let afterScheme = pathPart[pathPart.index(pathPart.firstIndex(of: ":")!, offsetBy: 3)...]
+           pathPart.utf8.starts(with: "http://".utf8) || pathPart.utf8.starts(with: "https://".utf8),
+           let colon = pathPart.firstIndex(of: ":") {
+            let afterScheme = pathPart[pathPart.index(colon, offsetBy: 3)...]
             pathPart = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
         if pathPart.isEmpty { pathPart = "/" }
