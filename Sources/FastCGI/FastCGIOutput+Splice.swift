@@ -11,8 +11,16 @@ extension FastCGIOutput {
     /// `.clientGone` when the connection fails, `.system` when the file ends early or cannot be
     /// read; either way the response is cut.
     public mutating func sendFile(_ fd: Int32, offset: UInt64, count: UInt64) throws(FastCGIError) -> Bool {
-        guard let direct, let pipe, let ends = pipe.open() else { return false }
+        guard let direct, let pipe, pipe.open() != nil else { return false }
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+        return try Self.spliceRecords(from: fd, offset: offset, count: count, to: direct.fd, requestID: direct.requestID,
+                                      through: pipe)
+    }
+
+    /// `sendFile` once libfcgi's buffer is flushed: the records to `connection`, through `pipe`.
+    static func spliceRecords(from fd: Int32, offset: UInt64, count: UInt64, to connection: Int32, requestID: UInt16,
+                              through pipe: SplicePipe) throws(FastCGIError) -> Bool {
+        guard let ends = pipe.open() else { return false }
         // A pipe slot holds at most a page: a record takes one for its header, one per page of
         // content and one more when the content does not start on a page boundary. The pipe
         // must never fill while only this process reads it (splice would wait forever).
@@ -27,7 +35,7 @@ extension FastCGIOutput {
             var filled = 0
             for _ in 0..<recordsPerFill where remaining > 0 {
                 let length = Int(min(UInt64(content), remaining))
-                Self.recordHeader(&header, requestID: direct.requestID, length: length)
+                Self.recordHeader(&header, requestID: requestID, length: length)
                 // SAFETY: the header array outlives the closure, and write(2) only reads its 8 bytes during
                 //  the call.
                 let wrote = header.withUnsafeBytes { raw in
@@ -64,7 +72,7 @@ extension FastCGIOutput {
             }
             while filled > 0 {
                 let more = remaining > 0 ? UInt32(X2S3_SPLICE_F_MORE) : 0
-                let n = try? valueOrErrno { splice(ends.read, nil, direct.fd, nil, filled, UInt32(X2S3_SPLICE_F_MOVE) | more) }
+                let n = try? valueOrErrno { splice(ends.read, nil, connection, nil, filled, UInt32(X2S3_SPLICE_F_MOVE) | more) }
                 guard let n, n > 0 else {
                     pipe.reset()
                     throw .clientGone
