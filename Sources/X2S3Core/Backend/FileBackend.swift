@@ -30,6 +30,8 @@ public final class FileBackend: StorageBackend {
     /// The root directory's modification time, reported as the bucket's CreationDate.
     public var rootModified: Int64 { (try? root.stat().mtimeSeconds) ?? 0 }
 
+    public var creationDate: Int64? { rootModified }
+
     public func head(_ key: String) throws(S3Error) -> ObjectInfo {
         try inDirectory(key) { name throws(S3Error) in try openFile(name).1 }
     }

@@ -59,11 +59,7 @@ public enum HTMLPages {
             s += "<p class=\"summary\">\(targets.count) bucket\(targets.count == 1 ? "" : "s")</p>"
             s += "<table class=\"listing\"><thead><tr><th>Name</th><th class=\"kind-col\">Kind</th></tr></thead><tbody>"
             for t in targets {
-                let kind: String
-                switch t.kind {
-                case .file: kind = "Files"
-                case .s3: kind = "S3"
-                }
+                let kind = t.kindName
                 // The index is served on the base host only, so its links are path-style.
                 let href = (context.virtualHost ? context.home : context.basePath) + urlSegment(t.name) + "/"
                 s += "<tr><td class=\"name\">\(icon("bucket"))<a href=\"\(htmlEscape(href))\">\(htmlEscape(t.name))</a></td>"

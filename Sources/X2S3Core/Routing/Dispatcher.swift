@@ -69,7 +69,7 @@ public struct Dispatcher {
         // instantiated ResponseWriter<S>/BodyWriter<S> metadata at run time. Behind one concrete
         // wrapper the response path is compiled once, for it.
         var erased = AnySink(base: sink)
-        defer { sink = erased.base as! S }  // it was built from an S just above
+        defer { if let base = erased.base as? S { sink = base } }  // always: it was built from an S just above
         return handle(params: params, sink: &erased)
     }
 
@@ -177,9 +177,7 @@ public struct Dispatcher {
     static func mayTakeLong(_ route: Route) -> Bool {
         switch route {
         case .listObjects, .browse: return true
-        case .acl(let t), .location(let t), .object(let t, _, _):
-            if case .s3 = t.kind { return true }
-            return false
+        case .acl(let t), .location(let t), .object(let t, _, _): return t.callsUpstream
         case .robots, .asset, .preflight, .listBuckets, .error: return false
         }
     }
@@ -270,8 +268,8 @@ struct AnySink: ResponseSink {
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try base.write(bytes) }
     mutating func flush() throws { try base.flush() }
-    // Every requirement must be forwarded: one left out would silently get the protocol's
-    // default (a no-op) instead of the worker's implementation.
+    // The protocol has no default implementations, so the compiler checks every requirement
+    // is forwarded to the worker's own.
     mutating func willTakeLong() { base.willTakeLong() }
     mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { try base.sendFile(fd, range: range) }
 }
