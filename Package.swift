@@ -27,26 +27,31 @@ let package = Package(
         .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: strict),
+        // Percent-encoding and hex digits, written once for every module that needs them.
+        .target(name: "Escaping", swiftSettings: strict),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Posix", "Escaping"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYaml"], swiftSettings: strict),
         .target(name: "Posix", dependencies: ["CPosix"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Posix"], swiftSettings: strict),
         // gzip for the documents x2s3 generates (never for objects).
         .target(name: "Deflate", dependencies: ["CZlib"], swiftSettings: strict),
+        // MD5 and SHA-256 digests and HMAC, computed by OpenSSL's libcrypto.
+        .target(name: "Hashing", dependencies: ["CCrypto"], swiftSettings: strict),
         // The supervised pool's scoreboard, its pure grow/shrink/replace/shed policy, and the
         // pool-wide counters the workers answer /_x2s3/metrics from.
         .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "Escaping", "Hashing", "WorkerPool", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "x2s3",
             dependencies: [
-                "X2S3Core", "FastCGI", "Posix", "WorkerPool",
+                "X2S3Core", "FastCGI", "Posix", "WorkerPool", "Escaping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

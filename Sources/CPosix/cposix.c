@@ -3,7 +3,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string.h>
-#include <errno.h>
 #include <sys/vfs.h>
 #include <sys/prctl.h>
 #include <malloc.h>
@@ -15,11 +14,7 @@ static int open_how_call(int dirfd, const char *path, int flags, unsigned long l
     memset(&how, 0, sizeof how);
     how.flags = (unsigned long long)flags;
     how.resolve = resolve;
-    long r;
-    do {
-        r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    } while (r < 0 && errno == EINTR);
-    return (int)r;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 int cposix_open_beneath(int dirfd, const char *path, int flags) {
@@ -34,10 +29,7 @@ int cposix_resolve_beneath_flag(void) { return (int)RESOLVE_BENEATH; }
 
 int cposix_fs_type(int fd, int64_t *type) {
     struct statfs fs;
-    int r;
-    do {
-        r = fstatfs(fd, &fs);
-    } while (r < 0 && errno == EINTR);
+    int r = fstatfs(fd, &fs);
     if (r == 0) *type = (int64_t)fs.f_type;
     return r;
 }

@@ -12,6 +12,8 @@ public enum Gzip {
         defer { deflateEnd(&stream) }
         // deflateBound covers the worst case, so one Z_FINISH call always completes.
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))))
+        // SAFETY: both buffers are used only inside these closures, and zlib reads next_in/writes next_out
+        //  only during deflate() below; the stream is ended before they return.
         let status = input.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)

@@ -1,5 +1,6 @@
 internal import CFastCGI
 import Glibc
+import Posix
 
 /// Plain CGI (mode C): the request is the process environment and the response goes to stdout.
 ///
@@ -37,11 +38,7 @@ public struct CGIOutput {
         guard var next = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
-            let written = Glibc.write(fd, next, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .clientGone
-            }
+            guard let written = try? valueOrErrno({ Glibc.write(fd, next, remaining) }) else { throw .clientGone }
             next += written
             remaining -= written
         }

@@ -1,4 +1,4 @@
-import Glibc
+import Posix
 
 /// Everything the FastCGI layer can fail with. Each case prints as one line, fit for
 /// `x2s3: <message>` at startup or a single log line in a worker.
@@ -31,21 +31,16 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// `strerror` text for an errno value. Wraps `strerror` (only ever called single-threaded).
-func errnoText(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "errno \(code)" }
-    return String(cString: text)
-}
+/// The C library's text for an errno value.
+func errnoText(_ code: Int32) -> String { Errno(rawValue: code).description }
 
-/// Runs a system call that returns -1 and sets errno on failure, retrying on EINTR: the one place
-/// EINTR is retried in this module. Throws `.system(call:errno:context:)` otherwise.
+/// Runs a system call that returns -1 and sets errno on failure (EINTR retried by Posix's
+/// `valueOrErrno`), naming the call and what it was for in the error.
 @discardableResult
 func systemCall(_ name: String, _ context: String = "", _ call: () -> Int32) throws(FastCGIError) -> Int32 {
-    while true {
-        let result = call()
-        if result != -1 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        throw .system(call: name, errno: code, context: context)
+    do {
+        return try valueOrErrno(call)
+    } catch {
+        throw .system(call: name, errno: error.rawValue, context: context)
     }
 }

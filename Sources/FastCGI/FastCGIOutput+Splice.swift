@@ -1,5 +1,6 @@
 internal import CFastCGI
 import Glibc
+import Posix
 
 extension FastCGIOutput {
     /// Sends `count` bytes of the regular file `fd` from `offset` as FCGI_STDOUT records, moved
@@ -10,8 +11,16 @@ extension FastCGIOutput {
     /// `.clientGone` when the connection fails, `.system` when the file ends early or cannot be
     /// read; either way the response is cut.
     public mutating func sendFile(_ fd: Int32, offset: UInt64, count: UInt64) throws(FastCGIError) -> Bool {
-        guard let direct, let pipe, let ends = pipe.open() else { return false }
+        guard let direct, let pipe, pipe.open() != nil else { return false }
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
+        return try Self.spliceRecords(from: fd, offset: offset, count: count, to: direct.fd, requestID: direct.requestID,
+                                      through: pipe)
+    }
+
+    /// `sendFile` once libfcgi's buffer is flushed: the records to `connection`, through `pipe`.
+    static func spliceRecords(from fd: Int32, offset: UInt64, count: UInt64, to connection: Int32, requestID: UInt16,
+                              through pipe: SplicePipe) throws(FastCGIError) -> Bool {
+        guard let ends = pipe.open() else { return false }
         // A pipe slot holds at most a page: a record takes one for its header, one per page of
         // content and one more when the content does not start on a page boundary. The pipe
         // must never fill while only this process reads it (splice would wait forever).
@@ -26,22 +35,33 @@ extension FastCGIOutput {
             var filled = 0
             for _ in 0..<recordsPerFill where remaining > 0 {
                 let length = Int(min(UInt64(content), remaining))
-                Self.recordHeader(&header, requestID: direct.requestID, length: length)
-                let wrote = header.withUnsafeBytes { Glibc.write(ends.write, $0.baseAddress, 8) }
-                guard wrote == 8 else { pipe.reset(); throw .system(call: "write", errno: errno, context: "to the splice pipe") }
+                Self.recordHeader(&header, requestID: requestID, length: length)
+                // SAFETY: the header array outlives the closure, and write(2) only reads its 8 bytes during
+                //  the call.
+                let wrote = header.withUnsafeBytes { raw in
+                    Result { () throws(Errno) in try valueOrErrno { Glibc.write(ends.write, raw.baseAddress, 8) } }
+                }
+                guard case .success(8) = wrote else {
+                    pipe.reset()
+                    let code = if case .failure(let error) = wrote { error.rawValue } else { EIO }
+                    throw .system(call: "write", errno: code, context: "to the splice pipe")
+                }
                 var moved = 0
                 while moved < length {
-                    var from = __off64_t(position)
-                    let n = splice(fd, &from, ends.write, nil, length - moved, UInt32(X2S3_SPLICE_F_MOVE))
-                    if n < 0, errno == EINTR { continue }
-                    if n < 0, first, moved == 0, errno == EINVAL || errno == ENOSYS {
+                    let n: Int
+                    do {
+                        n = try valueOrErrno {
+                            var from = __off64_t(position)
+                            return splice(fd, &from, ends.write, nil, length - moved, UInt32(X2S3_SPLICE_F_MOVE))
+                        }
+                    } catch {
                         pipe.reset()  // holds the header just written
-                        return false
+                        if first, moved == 0, error.rawValue == EINVAL || error.rawValue == ENOSYS { return false }
+                        throw .system(call: "splice", errno: error.rawValue, context: "from the file")
                     }
                     guard n > 0 else {
-                        let code = n < 0 ? errno : 0
                         pipe.reset()
-                        throw .system(call: "splice", errno: code, context: code == 0 ? "the file ended early" : "from the file")
+                        throw .system(call: "splice", errno: 0, context: "the file ended early")
                     }
                     first = false
                     moved += n
@@ -52,9 +72,8 @@ extension FastCGIOutput {
             }
             while filled > 0 {
                 let more = remaining > 0 ? UInt32(X2S3_SPLICE_F_MORE) : 0
-                let n = splice(ends.read, nil, direct.fd, nil, filled, UInt32(X2S3_SPLICE_F_MOVE) | more)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else {
+                let n = try? valueOrErrno { splice(ends.read, nil, connection, nil, filled, UInt32(X2S3_SPLICE_F_MOVE) | more) }
+                guard let n, n > 0 else {
                     pipe.reset()
                     throw .clientGone
                 }

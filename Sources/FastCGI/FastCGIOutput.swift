@@ -1,5 +1,6 @@
 internal import CFastCGI
 import Glibc
+import Posix
 
 /// The response stream of one accepted request (FastCGI stdout).
 ///
@@ -13,10 +14,14 @@ import Glibc
 /// what nginx can take (docs/bench.md measures both). libfcgi's buffer is flushed first, so
 /// records stay in order, and `FCGX_Finish_r` still ends the stream and the request.
 public struct FastCGIOutput {
+    // SAFETY: libfcgi's stream for the request in flight; FastCGIRequest.withOutput lends this value only
+    //  while that request is current, and libfcgi frees the stream only at finish.
     let stream: UnsafeMutablePointer<FCGX_Stream>
     /// The connection and request id for direct records; nil writes everything through libfcgi.
     let direct: (fd: Int32, requestID: UInt16)?
     /// This worker's other connections, kept open by nginx and idle (see `FastCGIRequest`).
+    // SAFETY: slots owned by FastCGIRequest, which outlives this value (see withOutput); only passed to
+    //  closeConnection.
     private var idle: [UnsafeMutablePointer<FCGX_Request>]
     /// For `sendFile`; nil sends files by copying.
     let pipe: SplicePipe?
@@ -73,6 +78,8 @@ public struct FastCGIOutput {
         // FCGX_PutStr takes an int count: feed huge buffers in 1 GiB slices.
         while remaining > 0 {
             let count = Int32(min(remaining, 1 << 30))
+            // SAFETY: FCGX_PutStr only reads count bytes from next, all inside the caller's buffer; the CChar
+            //  binding is a byte view of bytes already bound as UInt8.
             let written = FCGX_PutStr(next.assumingMemoryBound(to: CChar.self), count, stream)
             guard written == count else { throw .clientGone }
             next += Int(count)
@@ -85,8 +92,9 @@ public struct FastCGIOutput {
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
     }
 
-    /// An FCGI_STDOUT record header: version 1, type 6, request id, content length, no padding.
-    static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
+    /// An FCGI_STDOUT record header at `h` (8 bytes): version 1, type 6, request id, content
+    /// length, no padding, reserved. The one place a record header is built.
+    static func recordHeader(at h: UnsafeMutablePointer<UInt8>, requestID: UInt16, length: Int) {
         h[0] = 1
         h[1] = 6
         h[2] = UInt8(requestID >> 8)
@@ -97,27 +105,35 @@ public struct FastCGIOutput {
         h[7] = 0
     }
 
+    /// `recordHeader(at:…)` into the first 8 bytes of `h`.
+    static func recordHeader(_ h: inout [UInt8], requestID: UInt16, length: Int) {
+        precondition(h.count >= 8, "a record header is 8 bytes")
+        // SAFETY: the array holds at least 8 bytes (checked above) and the pointer is used only during the
+        //  call.
+        h.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { recordHeader(at: base, requestID: requestID, length: length) }
+        }
+    }
+
     /// FCGI_STDOUT records of up to 64 KiB: all headers and contents of one write in one `writev(2)`.
     /// Headers and iovecs live in temporary buffers (on the stack for up to a few records):
     /// arrays here cost three allocations and a runtime metadata lookup per write.
     static func writeRecords(_ bytes: UnsafeRawBufferPointer, fd: Int32, requestID: UInt16) throws(FastCGIError) {
+        guard let source = bytes.baseAddress else { return }
         let count = (bytes.count + maxRecordContent - 1) / maxRecordContent
+        // SAFETY: the temporary headers and iovecs live until the closures return, after every writev that
+        //  reads them; the iovecs point into them and into bytes, which the caller keeps valid for the call.
         let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 * count) { headers in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2 * count) { parts in
+                guard let headerBase = headers.baseAddress else { return false }
                 for i in 0..<count {
                     let offset = i * maxRecordContent
                     let length = min(maxRecordContent, bytes.count - offset)
-                    // version 1, FCGI_STDOUT (6), request id, content length, no padding, reserved.
-                    let h = headers.baseAddress! + 8 * i
+                    let h = headerBase + 8 * i
                     h.initialize(repeating: 0, count: 8)
-                    h[0] = 1
-                    h[1] = 6
-                    h[2] = UInt8(requestID >> 8)
-                    h[3] = UInt8(requestID & 0xFF)
-                    h[4] = UInt8(length >> 8)
-                    h[5] = UInt8(length & 0xFF)
+                    recordHeader(at: h, requestID: requestID, length: length)
                     parts[2 * i] = iovec(iov_base: UnsafeMutableRawPointer(h), iov_len: 8)
-                    parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), iov_len: length)
+                    parts[2 * i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: source + offset), iov_len: length)
                 }
                 // IOV_MAX is 1024: 512 records, 32 MiB per call at most.
                 var first = 0
@@ -134,14 +150,12 @@ public struct FastCGIOutput {
 
     /// `writev` until every byte of `parts` is written (partial writes resumed, EINTR retried).
     private static func writeAll(_ parts: UnsafeMutableBufferPointer<iovec>, fd: Int32) -> Bool {
+        guard let base = parts.baseAddress else { return true }
         var first = 0
         while first < parts.count {
-            let n = writev(fd, parts.baseAddress! + first, Int32(parts.count - first))
-            if n < 0 {
-                if errno == EINTR { continue }
+            guard var left = try? valueOrErrno({ writev(fd, base + first, Int32(parts.count - first)) }) else {
                 return false
             }
-            var left = n
             while first < parts.count, left >= parts[first].iov_len {
                 left -= parts[first].iov_len
                 first += 1

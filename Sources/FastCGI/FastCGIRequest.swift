@@ -1,5 +1,7 @@
 internal import CFastCGI
 import Glibc
+import Posix
+import Escaping
 
 /// The one owner of a worker's libfcgi requests: accept a request, read its params, write the
 /// response, finish, repeat. One per worker process; `deinit` releases everything libfcgi holds.
@@ -28,8 +30,12 @@ import Glibc
 public struct FastCGIRequest: ~Copyable {
     /// Every connection slot ever used; a slot is free (`ipcFd < 0`), kept (open, between
     /// requests) or the one in flight.
+    // SAFETY: each slot is allocated here, initialised by FCGX_InitRequest, never moved (libfcgi's streams
+    //  point back at it) and deallocated only in deinit. ipcFd and requestId are fields fcgiapp.h lists under
+    //  "Don't use anything below here": they are read, never written.
     private var slots: [UnsafeMutablePointer<FCGX_Request>] = []
     /// The slot whose request is being answered.
+    // SAFETY: one of slots, or nil.
     private var current: UnsafeMutablePointer<FCGX_Request>?
     /// When each slot last took a request (a count of requests), to close the least recently
     /// used connection first at the limit.
@@ -98,16 +104,18 @@ public struct FastCGIRequest: ~Copyable {
             owners.removeAll(keepingCapacity: true)
             waiting.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
             owners.append(-1)
+            // SAFETY: slots are valid (see slots); ipcFd is only read.
             for (index, slot) in slots.enumerated() where slot.pointee.ipcFd >= 0 {
                 waiting.append(pollfd(fd: slot.pointee.ipcFd, events: Int16(POLLIN), revents: 0))
                 owners.append(index)
             }
-            if ppoll(&waiting, nfds_t(waiting.count), nil, &waitMask) < 0 {
-                let code = errno
+            do {
+                _ = try valueOrErrno(retryOnInterrupt: false) { ppoll(&waiting, nfds_t(waiting.count), nil, &waitMask) }
+            } catch {
                 // The shutdown signals are the only ones with handlers (SIGPIPE and SIGHUP are
                 // ignored), so EINTR means one of them was delivered.
-                if code == EINTR { return false }
-                throw .system(call: "ppoll", errno: code, context: "on fd \(listenFD)")
+                if error == .interrupted { return false }
+                throw .system(call: "ppoll", errno: error.rawValue, context: "on fd \(listenFD)")
             }
             // ppoll reports ready descriptors ahead of a pending signal (it is delivered only
             // when nothing is ready), so under steady load a signal that came while a response
@@ -147,6 +155,7 @@ public struct FastCGIRequest: ~Copyable {
     /// reuses its most recently used connections first, so that one is the least likely to be
     /// carrying a request already.
     private mutating func freeSlot() -> Int {
+        // SAFETY: slots are valid (see slots); ipcFd is only read.
         if let free = slots.firstIndex(where: { $0.pointee.ipcFd < 0 }) { return free }
         if slots.count < Self.maxKeptConnections {
             let slot = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
@@ -182,6 +191,8 @@ public struct FastCGIRequest: ~Copyable {
         // fcgiapp.h lists below "Don't use anything below here". It is only read, never changed;
         // connections are closed through FCGX_Free. X2S3_FASTCGI_RECORDS=libfcgi turns direct
         // records off (the benchmark's comparison; see FastCGIOutput).
+        // SAFETY: current is a valid slot while a request is in flight; ipcFd and requestId are only read,
+        //  and libfcgi sets both in FCGX_Accept_r before the request is handed out.
         let direct = useDirectRecords && current.pointee.ipcFd >= 0
             ? (fd: current.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: current.pointee.requestId)) : nil
         let idle = slots.filter { $0 != current && $0.pointee.ipcFd >= 0 }
@@ -232,6 +243,8 @@ public struct FastCGIRequest: ~Copyable {
     /// Wraps `FCGX_GetStr`, `FCGX_HasSeenEOF`, `FCGX_GetError`.
     private static func drainInput(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
         guard let input = request.pointee.in else { return true }
+        // SAFETY: libfcgi writes at most scratch.count bytes into the scratch buffer, which lives for the
+        //  whole loop.
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { scratch in
             var total = 0
             while total <= maxDrainedInput {
@@ -249,6 +262,8 @@ public struct FastCGIRequest: ~Copyable {
 /// to 2 s for the peer to close (draining its input), which on a connection nginx has just sent
 /// a request on would stall the worker; with the read side shut down too, that wait ends at once.
 func closeConnection(_ slot: UnsafeMutablePointer<FCGX_Request>) {
+    // SAFETY: slot is one of FastCGIRequest's valid slots; ipcFd is only read, and libfcgi closes it in
+    //  FCGX_Free.
     if slot.pointee.ipcFd >= 0 { shutdown(slot.pointee.ipcFd, Int32(SHUT_RDWR)) }
     FCGX_Free(slot, 1)
 }
@@ -268,6 +283,9 @@ func copyEnvironment(
         guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
         let nameLength = entry.distance(to: equals)
         let valueLength = strlen(equals + 1)
+        // SAFETY: entry is a NUL-terminated NAME=VALUE string from envp, valid for this call: the name is the
+        //  bytes before '=' and the value the strlen after it, all inside the string. Nothing that points
+        //  into it outlives the call.
         entry.withMemoryRebound(to: UInt8.self, capacity: nameLength + 1 + valueLength) { bytes in
             let nameBytes = UnsafeBufferPointer(start: bytes, count: nameLength)
             let name: String
@@ -291,15 +309,5 @@ func requestURI(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     // is not specialized here (a runtime metadata lookup per request).
     if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
     if let valid = String(validating: bytes, as: UTF8.self) { return valid }
-    let hex = Array("0123456789ABCDEF".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 3)
-    for b in bytes {
-        if b < 0x80 {
-            out.append(b)
-        } else {
-            out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
+    return PercentEncoding.encode(bytes: bytes, keeping: .ascii)
 }

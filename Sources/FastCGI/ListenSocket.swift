@@ -43,6 +43,8 @@ public struct ListenSocket: Sendable {
     private static func openUnix(path: String) throws(FastCGIError) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
+        // SAFETY: the path (checked shorter than sun_path above) is copied into the address inside the
+        //  closure; bind reads the address as the sockaddr its family says it is, for exactly its size.
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: path.utf8.prefix(ListenAddress.maxUnixPathBytes))
         }
@@ -78,6 +80,7 @@ public struct ListenSocket: Sendable {
         let probe = try systemCall("socket", "unix:\(path)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         defer { _ = Glibc.close(probe) }
         var target = address
+        // SAFETY: target lives for the call; connect reads it as a sockaddr of the size given.
         let connected = withUnsafePointer(to: &target) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
@@ -94,6 +97,8 @@ public struct ListenSocket: Sendable {
         hints.ai_family = family
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        // SAFETY: getaddrinfo's list is freed by freeaddrinfo in the defer below, and no pointer into it
+        //  outlives this function.
         var list: UnsafeMutablePointer<addrinfo>?
         let resolved = getaddrinfo(host, String(port), &hints, &list)
         guard resolved == 0, let first = list else {

@@ -37,12 +37,14 @@ public struct ParamNames: Sendable {
     /// match allocates nothing.
     func match(_ candidate: UnsafeBufferPointer<UInt8>) -> String? {
         guard let start = candidate.baseAddress, candidate.count < groups.count else { return nil }
-        let found = bytes.withUnsafeBufferPointer { bytes in
-            entries.withUnsafeBufferPointer { entries in
+        // SAFETY: both arrays outlive the closures, which only read within their counts.
+        let found = bytes.withUnsafeBufferPointer { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
+            return entries.withUnsafeBufferPointer { entries in
                 groups[candidate.count].first { i in
                     // Names of one length mostly end differently (REQUEST_URI, HTTP_ACCEPT,
                     // SERVER_NAME): the last byte rejects most without a call.
-                    let name = bytes.baseAddress! + entries[i].offset
+                    let name = base + entries[i].offset
                     return name[candidate.count - 1] == start[candidate.count - 1] && memcmp(name, start, candidate.count) == 0
                 }.map { entries[$0].name }
             }

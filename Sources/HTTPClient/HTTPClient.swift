@@ -1,5 +1,5 @@
 internal import CCurl
-internal import Glibc
+internal import Posix
 
 /// A blocking HTTP/1.1 client for a one-request-at-a-time worker, on libcurl.
 ///
@@ -38,12 +38,19 @@ public final class HTTPClient {
     }
 
     private let stallTimeout: Duration
+    // SAFETY: the easy and multi handles are created in init and cleaned up only in deinit; libcurl handles
+    //  never leave this class.
     private let easy: UnsafeMutableRawPointer
+    // SAFETY: as easy: created in init, cleaned up only in deinit.
     private let multi: UnsafeMutableRawPointer
     private let state: TransferState
     /// libcurl writes the detail of a failure here (CURLOPT_ERRORBUFFER).
+    // SAFETY: allocated once, handed to libcurl as CURLOPT_ERRORBUFFER and freed in deinit after the handles
+    //  that write to it.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     /// The request header list, owned until the next request replaces it.
+    // SAFETY: the list set as CURLOPT_HTTPHEADER; freed when the next send replaces it (no transfer runs then:
+    //  detach() came first) or in deinit, so libcurl never reads a freed list.
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// The easy handle is attached to the multi handle (a transfer is under way).
     private var attached = false
@@ -64,6 +71,8 @@ public final class HTTPClient {
         state = TransferState(stageCapacity: options.receiveBufferSize)
         stallTimeout = .milliseconds(max(1, Int(options.stallTimeout * 1000)))
         errorBuffer[0] = 0
+        // SAFETY: the context is unretained: state is a let of this client, which cleans up the handles (and
+        //  with them every callback) in deinit before state goes.
         let context = Unmanaged.passUnretained(state).toOpaque()
         let stall = max(1, Int(options.stallTimeout.rounded(.up)))
         var rc = CURLE_OK
@@ -119,6 +128,7 @@ public final class HTTPClient {
         state.reset()
         errorBuffer[0] = 0
 
+        // SAFETY: the list is handed to headerList below, which frees it (see headerList).
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
         // libcurl adds these unless told not to; S3 needs neither.
@@ -237,10 +247,8 @@ public final class HTTPClient {
         state.consumer = nil
     }
 
-    /// Sleeps between retries. Wraps `nanosleep(2)`.
+    /// Sleeps between retries (through Posix).
     public static func backoff(milliseconds: Int) {
-        var want = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var left = timespec()
-        while nanosleep(&want, &left) != 0 && errno == EINTR { want = left }
+        MonotonicClock.sleep(milliseconds: milliseconds)
     }
 }

@@ -8,6 +8,7 @@ final class TransferState {
     /// at a time (CURL_MAX_WRITE_SIZE) whatever it received, and a 16 KiB write per syscall
     /// to the client side cost far more than one copy into here (docs/bench.md). Owned here,
     /// allocated once per client.
+    // SAFETY: allocated in init, freed in deinit; every slice handed out is used only during a consumer call.
     let stage: UnsafeMutableRawBufferPointer
     /// Bytes in `stage` not yet handed to the consumer.
     var staged = 0
@@ -25,6 +26,7 @@ final class TransferState {
     /// The write callback refused a chunk (no consumer yet) and libcurl paused receiving.
     var paused = false
     /// Receives body chunks while `HTTPResponse.readBody` runs; nil means "pause".
+    // SAFETY: the buffer it receives is valid only during the call; consumers copy what they keep.
     var consumer: ((UnsafeRawBufferPointer) throws -> Void)?
     /// The consumer's error, which aborted the transfer.
     var consumerError: (any Error)?
@@ -63,6 +65,8 @@ final class TransferState {
     static let headerCallback: x2s3_curl_data_callback = { data, size, count, context in
         let n = size * count
         guard let data, let context else { return n }
+        // SAFETY: context is the TransferState HTTPClient registered, which outlives its handles; data holds
+        //  size * count bytes for the duration of the callback.
         let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
         state.lastActivity = .now
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
@@ -107,6 +111,8 @@ final class TransferState {
     static let writeCallback: x2s3_curl_data_callback = { data, size, count, context in
         let n = size * count
         guard let context else { return 0 }
+        // SAFETY: context is the TransferState HTTPClient registered, which outlives its handles; data holds
+        //  size * count bytes for the duration of the callback.
         let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
         guard state.consumer != nil else {
             state.paused = true
@@ -125,6 +131,8 @@ final class TransferState {
                 return deliver(rest)
             }
             let n = min(rest.count, stage.count - staged)
+            // SAFETY: n is at most the room left in stage and the bytes left in chunk, so both slices are in
+            //  bounds.
             UnsafeMutableRawBufferPointer(rebasing: stage[staged..<(staged + n)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<n]))
             staged += n
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
@@ -139,6 +147,7 @@ final class TransferState {
         guard staged > 0, consumer != nil else { return consumerError == nil }
         let count = staged
         staged = 0
+        // SAFETY: count bytes of stage were filled by take.
         return deliver(UnsafeRawBufferPointer(rebasing: stage[..<count]))
     }
 

@@ -28,6 +28,9 @@ extension FileDescriptor {
                 if errno != 0 { throw Errno.current }
                 return
             }
+            // SAFETY: ent points to readdir's entry, valid until the next readdir or closedir, and d_name is
+            //  copied out here before either; d_name is a NUL-terminated char array, read as bytes up to its
+            //  own size.
             let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 let len = bytes.firstIndex(of: 0) ?? bytes.count

@@ -32,9 +32,10 @@ extension FileDescriptor {
 
     /// Writes all of `bytes`, retrying short writes. Wraps `write(2)`.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        guard let base = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let n = try withRawValue { (fd) throws(Errno) -> Int in try valueOrErrno { write(fd, bytes.baseAddress! + done, bytes.count - done) } }
+            let n = try withRawValue { (fd) throws(Errno) -> Int in try valueOrErrno { write(fd, base + done, bytes.count - done) } }
             if n == 0 { throw Errno.ioError }
             done += n
         }

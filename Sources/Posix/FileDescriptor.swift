@@ -64,7 +64,7 @@ public final class FileDescriptor {
     /// so they are not in the list. Wraps `fstatfs(2)` (through CPosix).
     public func modeBitsAreAuthoritative() -> Bool {
         var type: Int64 = 0
-        guard cposix_fs_type(fd, &type) == 0 else { return false }
+        guard (try? valueOrErrno { cposix_fs_type(fd, &type) }) != nil else { return false }
         return FileStat.localFileSystems.contains(UInt64(truncatingIfNeeded: type))
     }
 
@@ -73,23 +73,20 @@ public final class FileDescriptor {
         try valueOrErrno { pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
-    /// Reads the whole file (for small metadata files only; callers bound `limit`).
+    /// Reads the rest of the file from the current position, at most `limit` bytes: small
+    /// files only (a config, a credential), which may be pipes (`--config <(…)`), so the
+    /// reads are sequential. Wraps `read(2)`.
     public func readAll(limit: Int) throws(Errno) -> [UInt8] {
         var out: [UInt8] = []
-        var offset: UInt64 = 0
         var chunk = [UInt8](repeating: 0, count: 16384)
         while out.count < limit {
-            let n: Int
-            do {
-                n = try chunk.withUnsafeMutableBytes { try read(into: $0, at: offset) }
-            } catch let e as Errno {
-                throw e
-            } catch {
-                throw Errno.ioError
-            }
+            // Array's withUnsafe… is not typed-throws: the Errno comes out as a Result.
+            // SAFETY: read(2) writes at most buffer.count bytes into the chunk, which outlives the call.
+            let n = try chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in try valueOrErrno { Glibc.read(fd, buffer.baseAddress, buffer.count) } }
+            }.get()
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<min(n, limit - out.count)])
-            offset += UInt64(n)
         }
         return out
     }
@@ -97,6 +94,7 @@ public final class FileDescriptor {
     /// Reads an extended attribute; nil when absent or unsupported. Wraps `fgetxattr(2)`.
     public func extendedAttribute(_ name: String, maxSize: Int = 256) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: maxSize)
+        // SAFETY: fgetxattr writes at most maxSize bytes, the buffer's size.
         let n = buf.withUnsafeMutableBytes { fgetxattr(fd, name, $0.baseAddress, maxSize) }
         return n < 0 ? nil : Array(buf[0..<n])
     }
@@ -105,6 +103,7 @@ public final class FileDescriptor {
     /// Wraps `fsetxattr(2)`.
     @discardableResult
     public func setExtendedAttribute(_ name: String, _ value: [UInt8]) -> Bool {
+        // SAFETY: fsetxattr reads value.count bytes during the call.
         value.withUnsafeBytes { fsetxattr(fd, name, $0.baseAddress, value.count, 0) } == 0
     }
 }

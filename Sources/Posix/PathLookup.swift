@@ -17,14 +17,18 @@ public enum PathLookup {
         defer { free(resolved) }
         return String(cString: resolved)
     }
-}
 
-/// A clock that never jumps, for intervals (how long since a root was last checked).
-public enum MonotonicClock {
-    /// Milliseconds since an arbitrary start. Wraps `clock_gettime(CLOCK_MONOTONIC)`.
-    public static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    /// Whether this process may read what `path` names (real ids, symlinks followed).
+    /// Wraps `access(2)` with `R_OK`.
+    public static func checkReadable(_ path: String) throws(Errno) {
+        _ = try valueOrErrno { access(path, R_OK) }
+    }
+
+    /// The working directory, or nil when it cannot be named (removed, or too long).
+    /// Wraps `getcwd(3)`.
+    public static func workingDirectory() -> String? {
+        guard let cwd = getcwd(nil, 0) else { return nil }
+        defer { free(cwd) }
+        return String(cString: cwd)
     }
 }

@@ -10,6 +10,7 @@ public enum Processes {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { _ = close(fd) }
+        // SAFETY: read(2) writes at most buffer.count bytes; only the n it reported are looked at.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { buffer -> UInt8? in
             let n = (try? valueOrErrno { read(fd, buffer.baseAddress, buffer.count) }) ?? 0
             // "pid (comm) S ...": comm may hold spaces and parentheses, so the state follows the

@@ -12,6 +12,7 @@ internal import CPosix
 // SAFETY: the pointer refers to a MAP_SHARED mapping that is never unmapped, and every access
 // goes through the atomic load/store below; the type is only ever used from one thread per process.
 public struct SharedCells: @unchecked Sendable {  // SAFETY: see above
+    // SAFETY: see the type's note: a MAP_SHARED mapping of count cells, never unmapped.
     private let base: UnsafeMutablePointer<UInt64>
     /// How many cells there are.
     public let count: Int
@@ -22,6 +23,8 @@ public struct SharedCells: @unchecked Sendable {  // SAFETY: see above
         let bytes = max(1, count) * MemoryLayout<UInt64>.stride
         let address = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         guard let address, address != MAP_FAILED else { throw Errno.current }
+        // SAFETY: mmap returned page-aligned memory for at least count UInt64 cells, zeroed, used only as
+        //  UInt64.
         base = address.bindMemory(to: UInt64.self, capacity: max(1, count))
         self.count = count
     }

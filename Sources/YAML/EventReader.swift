@@ -18,9 +18,12 @@ enum Event {
 /// Sole owner of a `yaml_parser_t` and of the input bytes it points into; both are freed in
 /// `deinit`. Non-copyable so the parser can never be freed twice or used after free.
 struct EventReader: ~Copyable {
+    // SAFETY: allocated and initialised in init, deleted and freed once in deinit; the type is non-copyable.
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     /// libyaml keeps a pointer to the input instead of copying it, so the bytes must live as
     /// long as the parser does.
+    // SAFETY: a copy of the input libyaml reads from; freed in deinit after the parser, so it outlives every
+    //  read.
     private let input: UnsafeMutableBufferPointer<UInt8>
     /// False only when `yaml_parser_initialize` failed (out of memory).
     private let ready: Bool
@@ -62,6 +65,8 @@ struct EventReader: ~Copyable {
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
             let value = data.value.map {
+                // SAFETY: libyaml's scalar value holds data.length bytes, valid until the event is deleted
+                //  after this switch.
                 String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self)
             } ?? ""
             // The parser reports no tag for untagged nodes and "!" for a quoted scalar's

@@ -68,4 +68,9 @@ struct CGISink: ResponseSink {
     mutating func flush() throws {
         do { try output.flush() } catch { throw SinkError.clientGone }
     }
+
+    /// A CGI process serves one request and holds nothing else.
+    mutating func willTakeLong() {}
+    /// stdout may be anything (a pipe, a terminal): the body is copied.
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
 }

@@ -1,3 +1,4 @@
+import Escaping
 import Glibc
 import Logging
 
@@ -93,7 +94,6 @@ enum JSONLogLine {
     /// was made), so every other scalar goes out as its UTF-8. U+2028/U+2029 are escaped too:
     /// JavaScript-based log viewers split lines on them.
     static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         var scalars = s.unicodeScalars.makeIterator()
         while let u = scalars.next() {
@@ -107,7 +107,7 @@ enum JSONLogLine {
             case 0x0C: out += [0x5C, UInt8(ascii: "f")]
             case 0..<0x20, 0x7F, 0x2028, 0x2029:
                 out += [0x5C, UInt8(ascii: "u")]
-                for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(u.value >> UInt32(shift) & 0xF)]) }
+                Hex.append(UInt64(u.value), digits: 4, to: &out)
             default:
                 UTF8.encode(u) { out.append($0) }
             }

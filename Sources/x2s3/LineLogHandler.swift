@@ -48,6 +48,7 @@ struct LineLogHandler: LogHandler {
             let line = JSONLogLine.render(level: event.level, source: event.source, message: event.message.description,
                                           entries: entries.entries.map { ($0.key, $0.value) }, seconds: now.tv_sec,
                                           milliseconds: now.tv_nsec / 1_000_000, pid: getpid())
+            // SAFETY: write reads the bytes during the call only.
             line.withUnsafeBytes(write)
             return
         }
@@ -58,6 +59,7 @@ struct LineLogHandler: LogHandler {
         var size = timestamp.count + level.utf8.count + label.utf8.count + source.utf8.count + message.utf8.count + 8
         for entry in entries.entries { size += entry.key.utf8.count + entry.value.utf8.count + 2 }
         // One buffer sized up front, so the line's many pieces are copied without array appends.
+        // SAFETY: size counts every byte appended below, and the line is written before the buffer goes.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
             var line = LineBuffer(buffer)
             timestamp.withUnsafeBufferPointer { line.append($0) }
@@ -170,12 +172,14 @@ private struct Entries {
 
 /// The bytes of a line, in a buffer sized for them.
 private struct LineBuffer {
+    // SAFETY: lent by render's temporary allocation; the value never leaves render.
     let buffer: UnsafeMutableBufferPointer<UInt8>
     var count = 0
 
     init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        // SAFETY: render sized the buffer for every byte appended.
         count += UnsafeMutableBufferPointer(rebasing: buffer[count...]).initialize(from: bytes).1
     }
 

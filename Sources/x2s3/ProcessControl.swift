@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 
 /// How a child process ended, decoded from a `waitpid` status (the W* macros are not imported).
 struct ExitStatus: CustomStringConvertible {
@@ -15,7 +16,8 @@ struct ExitStatus: CustomStringConvertible {
     }
 }
 
-/// The few process and signal calls the pool parent makes, each wrapped once (EINTR retried here).
+/// The few process and signal calls the pool parent makes, each wrapped once (EINTR retried by
+/// Posix's `valueOrErrno`).
 enum ProcessControl {
     /// A set holding exactly `signals`. Wraps `sigemptyset`/`sigaddset`.
     static func signalSet(_ signals: [Int32]) -> sigset_t {
@@ -49,19 +51,16 @@ enum ProcessControl {
     static func waitForSignal(in set: sigset_t, timeout: Duration?) -> Int32? {
         var set = set
         var info = siginfo_t()
-        while true {
-            let result: Int32
+        // EINTR: another signal's handler ran (libfcgi's SIGUSR1); waited for again.
+        let result = try? valueOrErrno { () -> Int32 in
             if let timeout {
                 let (seconds, attoseconds) = max(timeout, .zero).components
                 var limit = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-                result = sigtimedwait(&set, &info, &limit)
-            } else {
-                result = sigwaitinfo(&set, &info)
+                return sigtimedwait(&set, &info, &limit)
             }
-            if result > 0 { return result }
-            if errno == EINTR { continue }  // another signal's handler ran (libfcgi's SIGUSR1)
-            return nil  // EAGAIN: timed out
+            return sigwaitinfo(&set, &info)
         }
+        return result.flatMap { $0 > 0 ? $0 : nil }  // nil: EAGAIN, timed out
     }
 
     /// Forks; returns 0 in the child, the child's pid in the parent, nil (errno kept) on failure.
@@ -76,23 +75,16 @@ enum ProcessControl {
         var ended: [(pid: pid_t, status: ExitStatus)] = []
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 {
-                ended.append((pid, ExitStatus(raw: status)))
-            } else if pid < 0, errno == EINTR {
-                continue
-            } else {
-                return ended  // 0: none ready; -1 ECHILD: no children left
-            }
+            // 0: none ready; -1 ECHILD: no children left.
+            guard let pid = try? valueOrErrno({ waitpid(-1, &status, WNOHANG) }), pid > 0 else { return ended }
+            ended.append((pid, ExitStatus(raw: status)))
         }
     }
 
     /// Waits for one specific child to end. Wraps `waitpid(pid, 0)`.
     static func waitFor(_ pid: pid_t) -> ExitStatus? {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return nil }
-        }
+        guard (try? valueOrErrno { waitpid(pid, &status, 0) }) != nil else { return nil }
         return ExitStatus(raw: status)
     }
 
@@ -104,17 +96,17 @@ enum ProcessControl {
     /// Writes one line to stderr with `write(2)` (the C `stderr` global is off limits in Swift 6).
     static func printError(_ line: String) {
         var text = line + "\n"
+        // SAFETY: the text's UTF-8 is read by write(2) during the call.
         text.withUTF8 { writeToStderr(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Writes all of `bytes` to fd 2, retrying on EINTR and short writes; gives up silently
-    /// when stderr is gone (logging must never take a worker down).
+    /// Writes all of `bytes` to fd 2, resuming short writes; gives up silently when stderr is
+    /// gone (logging must never take a worker down).
     static func writeToStderr(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
         var next = 0
         while next < bytes.count {
-            let written = write(2, bytes.baseAddress! + next, bytes.count - next)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
+            guard let written = try? valueOrErrno({ write(2, base + next, bytes.count - next) }), written > 0 else { return }
             next += written
         }
     }

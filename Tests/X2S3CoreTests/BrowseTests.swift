@@ -12,6 +12,7 @@ final class ListingMemoryBackend: StorageBackend {
     init(_ objects: [String: [UInt8]]) { inner = MemoryBackend(objects) }
 
     func head(_ key: String) throws(S3Error) -> ObjectInfo { try inner.head(key) }
+    var creationDate: Int64? { nil }
     func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
         opened.append(key)
         return try inner.open(key, range: range)

@@ -23,8 +23,8 @@ struct HookedSink: ResponseSink {
     }
 }
 
-/// The dispatcher reaches the sink's own `sendFile` and `willTakeLong`, not the protocol's
-/// do-nothing defaults (an internal wrapper sink once forwarded only `write` and `flush`).
+/// The dispatcher reaches the sink's own `sendFile` and `willTakeLong` (an internal wrapper sink
+/// once forwarded only `write` and `flush`).
 @Suite struct SinkHooksTests {
     let tree = TempTree()
     let big: [UInt8] = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }

@@ -11,6 +11,8 @@ struct RecordingSink: ResponseSink {
         bytes.append(contentsOf: b)
     }
     mutating func flush() throws {}
+    mutating func willTakeLong() {}
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
 
     /// The parsed CGI response: status, headers (in order), body.
     var parsed: (status: Int, headers: [(String, String)], body: [UInt8]) {
@@ -41,6 +43,7 @@ final class MemoryBackend: StorageBackend {
     var objects: [String: [UInt8]]
     let mtime = Timestamp(seconds: 1_764_064_800)  // 2025-11-25T10:00:00Z
     init(_ objects: [String: [UInt8]]) { self.objects = objects }
+    var creationDate: Int64? { nil }
 
     func head(_ key: String) throws(S3Error) -> ObjectInfo {
         guard let o = objects[key] else { throw .noSuchKey(key: key) }

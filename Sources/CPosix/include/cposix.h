@@ -7,7 +7,8 @@
 // openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: the kernel refuses any path
 // (through "..", an absolute symlink or a relative one) that leaves dirfd. glibc 2.36 has
 // no wrapper and Swift cannot call the variadic syscall(2), hence this shim.
-// Returns the new fd, or -1 with errno set (ENOSYS on kernels before 5.6).
+// Returns the new fd, or -1 with errno set (ENOSYS on kernels before 5.6; EINTR is left to
+// the caller's valueOrErrno, like every other call).
 int cposix_open_beneath(int dirfd, const char *path, int flags);
 
 // The same, but symlinks are refused anywhere in the path (RESOLVE_NO_SYMLINKS).

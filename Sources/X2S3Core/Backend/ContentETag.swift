@@ -14,6 +14,8 @@ enum ContentETag {
             return "\"\(text.dropFirst(stamp.count))\""
         }
         var md5 = MD5()
+        // SAFETY: the buffer is freed by the defer below, and each slice handed on covers the n bytes pread
+        //  filled.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var offset: UInt64 = 0

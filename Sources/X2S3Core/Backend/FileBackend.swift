@@ -30,6 +30,8 @@ public final class FileBackend: StorageBackend {
     /// The root directory's modification time, reported as the bucket's CreationDate.
     public var rootModified: Int64 { (try? root.stat().mtimeSeconds) ?? 0 }
 
+    public var creationDate: Int64? { rootModified }
+
     public func head(_ key: String) throws(S3Error) -> ObjectInfo {
         try inDirectory(key) { name throws(S3Error) in try openFile(name).1 }
     }
@@ -49,7 +51,7 @@ public final class FileBackend: StorageBackend {
         if prefix.isEmpty { return try body(key) }
         guard key.utf8.starts(with: prefix.utf8) else { throw .noSuchKey(key: key) }
         do {
-            return try body(String(key.utf8.dropFirst(prefix.utf8.count))!)
+            return try body(String(decoding: key.utf8.dropFirst(prefix.utf8.count), as: UTF8.self))
         } catch .noSuchKey {
             throw .noSuchKey(key: key)
         }
@@ -156,6 +158,8 @@ final class FileObjectBody: ObjectBody {
         if range.count >= Self.spliceThreshold,
            try fd.withRawValue({ raw throws in try writer.sendFile(raw, range: range) }) { return }
         let size = Int(min(UInt64(bufferSize), UInt64(range.count)))
+        // SAFETY: the buffer is freed by the defer below; reads fill at most want bytes, and only the n read
+        //  are written on.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
         var offset = range.lowerBound

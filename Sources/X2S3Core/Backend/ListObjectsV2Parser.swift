@@ -51,12 +51,12 @@ enum ListObjectsV2Parser {
         guard ok else { throw .badGateway("The upstream storage sent an unreadable listing.") }
         // EncodingType may come after the entries, so decoding waits for the whole document.
         for (var o, valid) in encodedObjects where valid {
-            guard let key = urlEncoded ? percentDecode(o.key) : o.key else { continue }
+            guard let key = urlEncoded ? percentDecode(o.key, plusIsSpace: true) : o.key else { continue }
             o.key = key
             result.objects.append(o)
         }
         for p in rawPrefixes {
-            if let prefix = urlEncoded ? percentDecode(p) : p { result.commonPrefixes.append(prefix) }
+            if let prefix = urlEncoded ? percentDecode(p, plusIsSpace: true) : p { result.commonPrefixes.append(prefix) }
         }
         return result
     }
@@ -69,32 +69,6 @@ enum ListObjectsV2Parser {
             if path[1] == "Code" { code = text } else if path[1] == "Message" { message = text }
         }
         return (code.flatMap { $0.isEmpty ? nil : $0 }, message)
-    }
-
-    /// Undoes S3's `encoding-type=url` (form encoding: `+` is a space); nil when the result
-    /// is not UTF-8 or an escape is malformed.
-    static func percentDecode(_ text: String) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var bytes = text.utf8.makeIterator()
-        func hex(_ b: UInt8?) -> UInt8? {
-            switch b {
-            case let b? where b >= 0x30 && b <= 0x39: return b - 0x30
-            case let b? where b >= 0x41 && b <= 0x46: return b - 0x37
-            case let b? where b >= 0x61 && b <= 0x66: return b - 0x57
-            default: return nil
-            }
-        }
-        while let b = bytes.next() {
-            switch b {
-            case UInt8(ascii: "+"): out.append(0x20)
-            case UInt8(ascii: "%"):
-                guard let hi = hex(bytes.next()), let lo = hex(bytes.next()) else { return nil }
-                out.append(hi << 4 | lo)
-            default: out.append(b)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
     }
 }
 

@@ -58,6 +58,9 @@ final class S3Backend: StorageBackend {
 
     // MARK: StorageBackend
 
+    /// S3 reports a bucket's creation only to its owner's ListBuckets: there is no date to give.
+    var creationDate: Int64? { nil }
+
     func head(_ key: String) throws(S3Error) -> ObjectInfo {
         let r = try exchange(method: "HEAD", key: key)
         guard r.status == 200 else { throw Self.statusFailure(status: r.status, code: nil, message: nil, key: key) }

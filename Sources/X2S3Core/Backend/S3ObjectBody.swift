@@ -38,6 +38,7 @@ final class S3ObjectBody: ObjectBody {
                 position = end
                 let lo = max(start, range.lowerBound), hi = min(end, range.upperBound)
                 if lo < hi {
+                    // SAFETY: chunk is valid for this callback; lo and hi are clamped to it above.
                     try writer.write(UnsafeRawBufferPointer(rebasing: chunk[Int(lo - start)..<Int(hi - start)]))
                 }
                 if stopEarly && end >= range.upperBound { throw Enough() }

@@ -109,23 +109,10 @@ public struct SigV4: Sendable {
         path.isEmpty ? "/" : encode(path, keepSlash: true)
     }
 
-    /// RFC 3986 percent-encoding with upper-case hex: only `A-Z a-z 0-9 - . _ ~` stay literal.
+    /// RFC 3986 percent-encoding with upper-case hex: only `A-Z a-z 0-9 - . _ ~` (and `/`
+    /// with `keepSlash`) stay literal.
     public static func encode(_ text: String, keepSlash: Bool) -> String {
-        let hexDigits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for b in text.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(b)
-            case UInt8(ascii: "/") where keepSlash:
-                out.append(b)
-            default:
-                out += [UInt8(ascii: "%"), hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URLEncoding.uriEncode(text, encodeSlash: !keepSlash)
     }
 
     /// `YYYYMMDDTHHMMSSZ` in UTC.
@@ -138,11 +125,5 @@ public struct SigV4: Sendable {
         return "\(pad(p.year, 4))\(pad(p.month, 2))\(pad(p.day, 2))T\(pad(p.hour, 2))\(pad(p.minute, 2))\(pad(p.second, 2))Z"
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out += [digits[Int(b >> 4)], digits[Int(b & 0xF)]] }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
 }

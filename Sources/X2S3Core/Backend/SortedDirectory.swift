@@ -30,6 +30,9 @@ final class SortedDirectory {
     static let hasLinksFlag: UInt32 = 1
 
     /// The image; owned (heap) unless `mapping` holds it.
+    // SAFETY: either heap memory this object frees in deinit, or the bytes of mapping, which this object
+    //  keeps alive; every slice handed out is checked against namesLength and used only while the object
+    //  lives.
     let image: UnsafeRawBufferPointer
     private let mapping: MappedFile?
     let count: Int
@@ -45,9 +48,10 @@ final class SortedDirectory {
 
     /// Takes ownership of a heap image made by `SortedDirectoryBuilder`.
     init(heap image: UnsafeMutableRawBufferPointer) {
+        // SAFETY: takes ownership of memory SortedDirectoryBuilder allocated; freed in deinit.
         self.image = UnsafeRawBufferPointer(image)
         mapping = nil
-        let h = SortedDirectory.Header(image: self.image)!
+        guard let h = SortedDirectory.Header(image: self.image) else { preconditionFailure("SortedDirectoryBuilder wrote a bad header") }
         count = h.count
         namesStart = h.namesStart
         namesLength = h.namesLength
@@ -68,7 +72,8 @@ final class SortedDirectory {
     }
 
     deinit {
-        if mapping == nil { UnsafeMutableRawPointer(mutating: image.baseAddress!).deallocate() }
+        // SAFETY: a heap image is owned by this object (init(heap:)) and freed once, here.
+        if mapping == nil, let base = image.baseAddress { UnsafeMutableRawPointer(mutating: base).deallocate() }
     }
 
     /// The header fields, validated against the image's length.
@@ -112,6 +117,7 @@ final class SortedDirectory {
     /// Entry `i`'s name bytes; empty if the image is inconsistent there.
     private func nameBytes(_ i: Int) -> UnsafeRawBufferPointer {
         let lo = offset(i), hi = offset(i + 1)
+        // SAFETY: the offsets are checked against namesLength, inside the image.
         guard lo <= hi, hi <= namesLength else { return UnsafeRawBufferPointer(start: image.baseAddress, count: 0) }
         return UnsafeRawBufferPointer(rebasing: image[(namesStart + lo)..<(namesStart + hi)])
     }
@@ -210,11 +216,14 @@ struct SortedDirectoryBuilder {
     func sortedOrder() -> [UInt32] {
         var order = [UInt32](repeating: 0, count: count)
         for i in 0..<count { order[i] = UInt32(i) }
+        // SAFETY: the three arrays outlive the closures; every slice lies within names (starts are offsets
+        //  into it, in order).
         names.withUnsafeBytes { buf in
             starts.withUnsafeBufferPointer { s in
                 kinds.withUnsafeBufferPointer { k in
                     let total = UInt32(buf.count)
                     func slice(_ i: Int) -> UnsafeRawBufferPointer {
+                        // SAFETY: starts are ascending offsets into names, ending at total.
                         UnsafeRawBufferPointer(rebasing: buf[Int(s[i])..<Int(i + 1 < s.count ? s[i + 1] : total)])
                     }
                     order.sort { i, j in
@@ -230,6 +239,7 @@ struct SortedDirectoryBuilder {
     /// 64 KiB.
     func emit(order: [UInt32], key: SortedNameCache.Key, now: Int64,
               to write: (UnsafeRawBufferPointer) throws(Errno) -> Void) throws(Errno) {
+        // SAFETY: chunk is freed by the defer below; put copies at most the room left in it.
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
         defer { chunk.deallocate() }
         var used = 0
@@ -237,6 +247,7 @@ struct SortedDirectoryBuilder {
             var rest = bytes
             while !rest.isEmpty {
                 let n = min(rest.count, chunk.count - used)
+                // SAFETY: n is at most the room left in chunk and the bytes left in rest.
                 UnsafeMutableRawBufferPointer(rebasing: chunk[used..<(used + n)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[0..<n]))
                 used += n
                 rest = UnsafeRawBufferPointer(rebasing: rest[n...])
@@ -246,6 +257,7 @@ struct SortedDirectoryBuilder {
                 }
             }
         }
+        // SAFETY: withUnsafeBytes lends the value's bytes for the call; put copies them.
         func put32(_ v: UInt32) throws(Errno) { try withUnsafeBytes(of: v.littleEndian) { (b) throws(Errno) in try put(b) } }
 
         let header = UnsafeMutableRawBufferPointer.allocate(byteCount: SortedDirectory.headerSize, alignment: 8)
@@ -272,6 +284,8 @@ struct SortedDirectoryBuilder {
 
     /// The sorted image in memory.
     func build(order: [UInt32], key: SortedNameCache.Key, now: Int64) -> SortedDirectory {
+        // SAFETY: image is sized for the header and every piece copied in (imageSize above) and handed to
+        //  SortedDirectory, which owns it.
         let image = UnsafeMutableRawBufferPointer.allocate(byteCount: imageSize, alignment: 8)
         var filled = 0
         // Writing into memory cannot fail.

@@ -9,6 +9,8 @@ public protocol StorageBackend {
     func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody
     /// One page of a listing.
     func list(_ query: ListQuery) throws(S3Error) -> ListPage
+    /// The bucket's CreationDate in seconds since the epoch, when the storage has one.
+    var creationDate: Int64? { get }
 }
 
 /// A point in time as the filesystem reports it.

@@ -29,6 +29,7 @@ public enum Assets {
     ]
 
     static let faviconICO: [UInt8] = [0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x10, 0x10, 0x00, 0x00, 0x01, 0x00, 0x20, 0x00]
+        // SAFETY: the integer's four bytes are copied into an array inside the closure.
         + withUnsafeBytes(of: UInt32(faviconPNG.count).littleEndian) { Array($0) }
         + [0x16, 0x00, 0x00, 0x00] + faviconPNG
 }

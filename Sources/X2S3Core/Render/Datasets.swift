@@ -236,9 +236,11 @@ public enum Datasets {
             // Only the spatial axes: a channel or time "scale" of 1 is noise here.
             let spatial = axes.indices.filter { axes[$0].type == "space" || (axes[$0].type == nil && ["x", "y", "z"].contains(axes[$0].name)) }
             let units = Set(spatial.map { axes[$0].unit ?? "" })
-            let text = units.count == 1
-                ? spatial.map { number(scale[$0]) }.joined(separator: " × ") + (units.first!.isEmpty ? "" : " " + unitSymbol(units.first!))
-                : spatial.map { number(scale[$0]) + (axes[$0].unit.map { " " + unitSymbol($0) } ?? "") }.joined(separator: " × ")
+            let text = if units.count == 1, let unit = units.first {
+                spatial.map { number(scale[$0]) }.joined(separator: " × ") + (unit.isEmpty ? "" : " " + unitSymbol(unit))
+            } else {
+                spatial.map { number(scale[$0]) + (axes[$0].unit.map { " " + unitSymbol($0) } ?? "") }.joined(separator: " × ")
+            }
             if !spatial.isEmpty { d.facts.append(.init(spatial.count == 3 ? "Voxel size" : "Pixel size", text)) }
         }
         if let channels = attrs["omero"]?["channels"]?.array, !channels.isEmpty {

@@ -59,11 +59,7 @@ public enum HTMLPages {
             s += "<p class=\"summary\">\(targets.count) bucket\(targets.count == 1 ? "" : "s")</p>"
             s += "<table class=\"listing\"><thead><tr><th>Name</th><th class=\"kind-col\">Kind</th></tr></thead><tbody>"
             for t in targets {
-                let kind: String
-                switch t.kind {
-                case .file: kind = "Files"
-                case .s3: kind = "S3"
-                }
+                let kind = t.kindName
                 // The index is served on the base host only, so its links are path-style.
                 let href = (context.virtualHost ? context.home : context.basePath) + urlSegment(t.name) + "/"
                 s += "<tr><td class=\"name\">\(icon("bucket"))<a href=\"\(htmlEscape(href))\">\(htmlEscape(t.name))</a></td>"
@@ -141,21 +137,12 @@ public enum HTMLPages {
 
     /// Percent-encodes one path segment or query value (everything but RFC 3986 unreserved).
     public static func urlSegment<S: StringProtocol>(_ s: S) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(s.utf8.count)
-        for b in s.utf8 {
-            switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(b)
-            default: out += [0x25, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URLEncoding.uriEncode(String(s))
     }
 
     /// Percent-encodes each segment of a key, keeping the `/` between them.
     public static func urlPath(_ key: String) -> String {
-        key.split(separator: "/", omittingEmptySubsequences: false).map { urlSegment($0) }.joined(separator: "/")
+        URLEncoding.uriEncode(key, encodeSlash: false)
     }
 }
 

@@ -47,6 +47,7 @@ public enum HTTPDate {
     /// runs on every GET and HEAD and interpolation or byte arrays are much dearer.
     public static func rfc1123(_ t: Int64) -> String {
         let p = parts(t)
+        // SAFETY: exactly 29 bytes are written and counted.
         return String(unsafeUninitializedCapacity: 29) { buffer in
             var b = FixedWidth(buffer)
             b.name("ThuFriSatSunMonTueWed", p.weekday)
@@ -65,6 +66,7 @@ public enum HTTPDate {
 
     /// ISO 8601 as S3 listings write it: `2026-11-25T10:00:00.000Z` (once per listed key).
     public static func iso8601(_ t: Int64) -> String {
+        // SAFETY: writeISO8601 writes exactly 24 bytes and returns that count.
         String(unsafeUninitializedCapacity: 24) { writeISO8601(t, into: $0) }
     }
 
@@ -72,6 +74,7 @@ public enum HTTPDate {
     static func appendISO8601(_ t: Int64, to out: inout [UInt8]) {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: 24))
+        // SAFETY: the array was grown by 24 bytes above, which the rebased slice covers.
         out.withUnsafeMutableBufferPointer { _ = writeISO8601(t, into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
     }
 
@@ -92,6 +95,7 @@ public enum HTTPDate {
     /// Writes a fixed-width date: `parts` clamps years to 1601–9999, so every field has a
     /// known number of digits.
     private struct FixedWidth {
+        // SAFETY: a buffer lent by String(unsafeUninitializedCapacity:) for the duration of the writer's use.
         let buffer: UnsafeMutableBufferPointer<UInt8>
         var count = 0
 

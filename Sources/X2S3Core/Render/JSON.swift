@@ -1,3 +1,5 @@
+import Escaping
+
 /// A parsed JSON value: just enough to read dataset metadata (`.zarray`, `zarr.json`,
 /// `attributes.json`, `info`). Pure; no Foundation.
 public enum JSON: Sendable, Equatable {
@@ -74,8 +76,9 @@ public enum JSON: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                var digits: [UInt8] = []
+                Hex.append(UInt64(u.value), digits: 4, to: &digits)
+                out += "\\u" + String(decoding: digits, as: UTF8.self)
             default: out.unicodeScalars.append(u)
             }
         }

@@ -1,3 +1,5 @@
+import Escaping
+
 /// File extension → Content-Type, as a fixed table so answers never depend on the host's
 /// /etc/mime.types (the original's did). Text types carry no charset, as in the original.
 public enum MediaType {
@@ -70,6 +72,14 @@ public enum MediaType {
         attachmentDisposition(forName: lastSegment(key))
     }
 
+    /// RFC 8187 attr-char: the bytes a `filename*` value holds as they are.
+    static let attrChar = ByteSet { b in
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        default: "!#$&+-.^_`|~".utf8.contains(b)
+        }
+    }
+
     /// The same for a key's last segment (see `lastSegment`).
     static func attachmentDisposition(forName segment: Substring) -> String {
         if let plain = plainAttachmentDisposition(segment) { return plain }
@@ -83,16 +93,7 @@ public enum MediaType {
         }
         var value = "attachment; filename=\"\(fallbackName)\""
         if !ascii {
-            var enc = ""
-            for b in name.utf8 {
-                let c = Character(Unicode.Scalar(b))
-                if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "!#$&+-.^_`|~".contains(c) {
-                    enc.append(c)
-                } else {
-                    enc += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-                }
-            }
-            value += "; filename*=UTF-8''\(enc)"
+            value += "; filename*=UTF-8''" + PercentEncoding.encode(name, keeping: attrChar)
         }
         return value
     }
@@ -107,6 +108,8 @@ extension MediaType {
         return segment.withUTF8 { name -> String? in
             guard name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
             let prefix: StaticString = "attachment; filename=\""
+            // SAFETY: StaticString storage is immortal; count is the prefix, name and closing quote, exactly
+            //  what is initialised and returned.
             let prefixBytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
             let count = prefixBytes.count + name.count + 1
             return String(unsafeUninitializedCapacity: count) { out in
@@ -116,11 +119,5 @@ extension MediaType {
                 return count
             }
         }
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }

@@ -67,6 +67,8 @@ public func xmlEscape(_ s: String) -> String {
 /// listing page escapes every key and ETag (each ETag holds quotes), thousands per page.
 func appendXMLEscaped(_ s: String, to out: inout [UInt8]) {
     var s = s
+    // SAFETY: u is s's contiguous UTF-8, valid inside withUTF8; every slice is within 0..<u.count, and a
+    //  StaticString's storage is immortal.
     s.withUTF8 { u in
         var run = 0, i = 0
         while i < u.count {

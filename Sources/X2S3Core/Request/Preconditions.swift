@@ -29,7 +29,7 @@ public enum Preconditions {
         if headers["range"] != nil, let ifRange = headers["if-range"] {
             let v = ifRange.trimmingSpaces
             if v.hasPrefix("\"") || v.hasPrefix("W/") {
-                return .proceed(honourRange: etag != nil && !v.hasPrefix("W/") && v == etag && !etag!.hasPrefix("W/"))
+                return .proceed(honourRange: etag.map { !v.hasPrefix("W/") && v == $0 && !$0.hasPrefix("W/") } ?? false)
             }
             guard let date = HTTPDate.parse(v) else { return .proceed(honourRange: false) }
             return .proceed(honourRange: date == lastModified)

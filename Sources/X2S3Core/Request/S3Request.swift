@@ -1,3 +1,5 @@
+import Escaping
+
 /// One HTTP request as x2s3 sees it, parsed from FastCGI/CGI params with no I/O.
 public struct S3Request: Sendable {
     public var method: String
@@ -63,7 +65,7 @@ public struct S3Request: Sendable {
             ("PATH_INFO", .pathInfo), ("QUERY_STRING", .queryString), ("HTTPS", .https),
             ("REQUEST_SCHEME", .scheme), ("HTTP_HOST", .host),
         ] + headerParams.map { ($0.param, .header($0.name)) }
-        var table = [[(param: String, meaning: Param)]](repeating: [], count: all.map(\.0.utf8.count).max()! + 1)
+        var table = [[(param: String, meaning: Param)]](repeating: [], count: (all.map(\.0.utf8.count).max() ?? 0) + 1)
         for (param, meaning) in all { table[param.utf8.count].append((param, meaning)) }
         return table
     }()
@@ -103,7 +105,7 @@ public struct S3Request: Sendable {
         var uri = requestURI ?? ""
         if uri.isEmpty {
             let p = (scriptName ?? "") + (pathInfo ?? "")
-            uri = p.replacingPercent()
+            uri = PercentEncoding.encode(p, keeping: .allButPercent)
             if let q = queryString, !q.isEmpty { uri += "?" + q }
         }
         guard uri.utf8.count <= maxURILength else {
@@ -122,8 +124,9 @@ public struct S3Request: Sendable {
         // (Byte prefixes: Substring.hasPrefix compares Characters.)
         var pathPart = rawPath
         if pathPart.utf8.first == UInt8(ascii: "h"),
-           pathPart.utf8.starts(with: "http://".utf8) || pathPart.utf8.starts(with: "https://".utf8) {
-            let afterScheme = pathPart[pathPart.index(pathPart.firstIndex(of: ":")!, offsetBy: 3)...]
+           pathPart.utf8.starts(with: "http://".utf8) || pathPart.utf8.starts(with: "https://".utf8),
+           let colon = pathPart.firstIndex(of: ":") {
+            let afterScheme = pathPart[pathPart.index(colon, offsetBy: 3)...]
             pathPart = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
         if pathPart.isEmpty { pathPart = "/" }
@@ -170,54 +173,8 @@ public struct S3Request: Sendable {
     }
 }
 
-/// Decodes `%XX` escapes once; nil on a malformed escape or bytes that are not UTF-8.
-func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) -> String? {
-    let utf8 = s.utf8
-    // Nothing to decode (nearly always): scan contiguous bytes, and keep a whole Substring's
-    // storage (String(_: Substring) does; the generic String(s) copies).
-    let escaped = utf8.withContiguousStorageIfAvailable { bytes in
-        bytes.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
-    } ?? utf8.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
-    if !escaped { return (s as? Substring).map(String.init) ?? String(s) }
-    var out: [UInt8] = []
-    out.reserveCapacity(utf8.count)
-    var i = utf8.startIndex
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
-    while i != utf8.endIndex {
-        let c = utf8[i]
-        if c == UInt8(ascii: "%") {
-            let h1 = utf8.index(after: i)
-            guard h1 != utf8.endIndex else { return nil }
-            let h2 = utf8.index(after: h1)
-            guard h2 != utf8.endIndex, let a = hex(utf8[h1]), let b = hex(utf8[h2]) else { return nil }
-            out.append(a << 4 | b)
-            i = utf8.index(after: h2)
-        } else {
-            out.append(plusIsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
-            i = utf8.index(after: i)
-        }
-    }
-    return String(validating: out, as: UTF8.self)
-}
-
 /// The index of the first `byte` in `s`, scanning contiguous bytes (a UTF8View walk is slow).
 private func firstIndex(of byte: UInt8, in s: String) -> String.Index? {
     let offset = s.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: byte) } ?? s.utf8.firstIndex(of: byte).map { s.utf8.distance(from: s.utf8.startIndex, to: $0) }
     return offset.map { s.utf8.index(s.utf8.startIndex, offsetBy: $0) }
-}
-
-extension String {
-    /// Escapes `%` so an already-decoded CGI path survives one decoding pass unchanged.
-    fileprivate func replacingPercent() -> String {
-        var out = ""
-        for ch in self { out += ch == "%" ? "%25" : String(ch) }
-        return out
-    }
 }

@@ -1,3 +1,5 @@
+import Escaping
+
 /// The headers S3 sends for an object, shared by GET and HEAD so they can never disagree.
 public enum ObjectHeaders {
     /// Representation headers for a 200/206 (`range` nil means the whole object), with the
@@ -63,25 +65,15 @@ public enum ObjectHeaders {
         let ns = UInt64(bitPattern: mtime.seconds &* 1_000_000_000 &+ mtime.nanoseconds)
         // `"<ns hex>-<size hex>"`, lower-case hex without leading zeros (String(_:radix:)'s
         // digits), written in place because String(_:radix:) and interpolation are much dearer.
-        let nsDigits = hexDigitCount(ns), sizeDigits = hexDigitCount(size)
+        let nsDigits = Hex.digitCount(ns), sizeDigits = Hex.digitCount(size)
+        // SAFETY: the digit counts sized the capacity; exactly that many bytes are written and returned.
         return String(unsafeUninitializedCapacity: nsDigits + sizeDigits + 3) { out in
             out[0] = UInt8(ascii: "\"")
-            writeHex(ns, into: out, at: 1, digits: nsDigits)
+            Hex.write(ns, digits: nsDigits, into: out, at: 1)
             out[1 + nsDigits] = UInt8(ascii: "-")
-            writeHex(size, into: out, at: 2 + nsDigits, digits: sizeDigits)
+            Hex.write(size, digits: sizeDigits, into: out, at: 2 + nsDigits)
             out[2 + nsDigits + sizeDigits] = UInt8(ascii: "\"")
             return nsDigits + sizeDigits + 3
-        }
-    }
-
-    private static func hexDigitCount(_ v: UInt64) -> Int { max(1, (67 - v.leadingZeroBitCount) / 4) }
-
-    private static func writeHex(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int, digits: Int) {
-        let hex: StaticString = "0123456789abcdef"
-        var v = v
-        for i in stride(from: start + digits - 1, through: start, by: -1) {
-            out[i] = hex.utf8Start[Int(v & 15)]
-            v >>= 4
         }
     }
 }

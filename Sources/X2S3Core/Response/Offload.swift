@@ -47,22 +47,7 @@ enum Offload {
     /// Every byte outside RFC 3986 unreserved and `/` as `%XX` (nginx decodes the redirect URI
     /// once; `?` would otherwise start arguments and `%` an escape).
     static func percentEncodePath(_ path: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(path.utf8.count)
-        for b in path.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                out.append(b)
-            default:
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0x0F)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URLEncoding.uriEncode(path, encodeSlash: false)
     }
 }
 

@@ -15,11 +15,6 @@ public protocol ResponseSink {
     mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool
 }
 
-extension ResponseSink {
-    public mutating func willTakeLong() {}
-    public mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
-}
-
 /// Why a sink stopped taking bytes.
 public enum SinkError: Error, Sendable {
     /// The peer (nginx, or the HTTP client behind it) closed the stream; stop writing.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The head of a response: status and headers in the order they are sent.
 public struct ResponseHead: Sendable, Equatable {
     public var status: Int
@@ -37,6 +35,8 @@ public struct ResponseWriter<S: ResponseSink>: ~Copyable {
         var capacity = "Status: ".utf8.count + status.utf8.count + 1 + reason.utf8.count + 4
         for (name, value) in head.headers { capacity += name.utf8.count + value.utf8.count + 4 }
         var w = BodyWriter(sink: sink)
+        // SAFETY: capacity counts every byte appended below (CR and LF may only be dropped), and the head is
+        //  written out before the buffer goes.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var out = HeadBuffer(buffer)
             out.append("Status: ")
@@ -60,6 +60,8 @@ public struct ResponseWriter<S: ResponseSink>: ~Copyable {
 
 /// The bytes of a head, in a buffer `writeHead` sized for them.
 private struct HeadBuffer {
+    // SAFETY: lent by writeHead's temporary allocation, sized for the whole head; the value never leaves
+    //  writeHead.
     let buffer: UnsafeMutableBufferPointer<UInt8>
     var count = 0
 
@@ -73,6 +75,7 @@ private struct HeadBuffer {
             if droppingLineBreaks, Self.hasLineBreak(bytes) {
                 append(filtering: bytes)
             } else {
+                // SAFETY: writeHead sized the buffer for every byte appended.
                 count += UnsafeMutableBufferPointer(rebasing: buffer[count...]).initialize(from: bytes).1
             }
         }
@@ -86,10 +89,8 @@ private struct HeadBuffer {
         }
     }
 
-    /// memchr, because it is vectorised and this scans every byte of every header value.
     private static func hasLineBreak(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        return memchr(base, Int32(UInt8(ascii: "\r")), bytes.count) != nil || memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) != nil
+        bytes.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
     }
 }
 
@@ -132,6 +133,7 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
 
     /// Writes a complete in-memory body.
     public mutating func write(_ bytes: [UInt8]) {
+        // SAFETY: the sink reads the bytes during the call.
         bytes.withUnsafeBytes { try? write($0) }
     }
 

@@ -118,4 +118,8 @@ struct CollectingSink: ResponseSink {
     }
 
     mutating func flush() throws {}
+    /// Nothing is held that other requests could wait on.
+    mutating func willTakeLong() {}
+    /// Files are copied into memory, never spliced.
+    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
 }

@@ -95,7 +95,7 @@ extension Dispatcher {
                 continue
             }
             var fields = ["\"name\":\(JSON.quote(target.name))"]
-            if case .file = target.kind { fields.append("\"kind\":\"file\"") } else { fields.append("\"kind\":\"s3\"") }
+            fields.append("\"kind\":\"\(target.healthKind)\"")
             if let probe {
                 fields.append("\"reachable\":\(probe.reachable)")
                 if let status = probe.status { fields.append("\"status\":\(status)") }

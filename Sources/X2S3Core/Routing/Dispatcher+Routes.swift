@@ -42,9 +42,7 @@ extension Dispatcher {
             return Response(status: 200, contentType: "application/xml", body: Array(S3XML.publicReadACL.utf8))
         case .location(let target):
             guard target.browseable else { throw .accessDenied }
-            var region = "us-east-1"
-            if case .s3(let o) = target.kind { region = o.region }
-            return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: region).utf8))
+            return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: target.region).utf8))
         case .object(let target, _, let key):
             return try object(target: target, key: key, request: request)
         case .preview(let target, let bucket, let key):
@@ -127,9 +125,8 @@ extension Dispatcher {
         let (indices, next) = try query.page(of: targets.map(\.name))
         var buckets: [(name: String, created: Int64)] = []
         for t in indices.map({ targets[$0] }) {
-            var created: Int64 = 946_684_800  // 2000-01-01: upstream buckets have no local date
-            if case .file = t.kind, let fb = try? backend(for: t) as? FileBackend { created = fb.rootModified }
-            buckets.append((t.name, created))
+            // 2000-01-01 when the backend has no date of its own (upstream buckets) or cannot open.
+            buckets.append((t.name, (try? backend(for: t))?.creationDate ?? 946_684_800))
         }
         return Response(status: 200, contentType: "application/xml",
                         body: Array(S3XML.listBuckets(buckets, continuationToken: next, prefix: query.prefix).utf8))

@@ -80,7 +80,7 @@ public struct Dispatcher {
         // instantiated ResponseWriter<S>/BodyWriter<S> metadata at run time. Behind one concrete
         // wrapper the response path is compiled once, for it.
         var erased = AnySink(base: sink)
-        defer { sink = erased.base as! S }  // it was built from an S just above
+        defer { if let base = erased.base as? S { sink = base } }  // always: it was built from an S just above
         return handle(params: params, sink: &erased)
     }
 
@@ -207,9 +207,7 @@ public struct Dispatcher {
     static func mayTakeLong(_ route: Route) -> Bool {
         switch route {
         case .listObjects, .browse, .preview: return true
-        case .acl(let t), .location(let t), .object(let t, _, _):
-            if case .s3 = t.kind { return true }
-            return false
+        case .acl(let t), .location(let t), .object(let t, _, _): return t.callsUpstream
         case .health: return true  // may probe upstreams
         case .robots, .asset, .preflight, .listBuckets, .metrics, .error: return false
         }
@@ -274,6 +272,7 @@ struct RequestIDGenerator {
         var low = step()
         var high = step() % 431_439
         let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        // SAFETY: exactly 16 bytes are written and returned.
         return String(unsafeUninitializedCapacity: 16) { digits in
             for i in 0..<16 {
                 let (q, r) = high.quotientAndRemainder(dividingBy: 36)
@@ -301,8 +300,8 @@ struct AnySink: ResponseSink {
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try base.write(bytes) }
     mutating func flush() throws { try base.flush() }
-    // Every requirement must be forwarded: one left out would silently get the protocol's
-    // default (a no-op) instead of the worker's implementation.
+    // The protocol has no default implementations, so the compiler checks every requirement
+    // is forwarded to the worker's own.
     mutating func willTakeLong() { base.willTakeLong() }
     mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { try base.sendFile(fd, range: range) }
 }

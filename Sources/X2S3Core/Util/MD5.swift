@@ -1,90 +1,35 @@
-/// MD5 (RFC 1321), incremental. Only for content ETags, which S3 clients verify as MD5;
-/// never for anything security-related.
-public struct MD5: Sendable {
-    private var state: (UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476)
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+import Escaping
+import Hashing
 
-    private static let s: [UInt32] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-                                      5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-                                      4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-                                      6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21]
-    private static let k: [UInt32] = (0..<64).map { i in
-        // floor(abs(sin(i + 1)) * 2^32), precomputed without Foundation via the table below.
-        kTable[i]
-    }
+/// MD5 (RFC 1321), incremental, computed by libcrypto. Only for content ETags, which S3
+/// clients verify as MD5; never for anything security-related. A value: a copy continues on
+/// its own.
+// SAFETY: the shared DigestState is only mutated after `unique()` made it this value's own
+// (copy-on-write, as Array does), so no two values ever mutate one context.
+public struct MD5: @unchecked Sendable {
+    private var state = DigestState(.md5)
 
-    public init() { buffer.reserveCapacity(64) }
+    public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        if !buffer.isEmpty {
-            while i < bytes.count && buffer.count < 64 { buffer.append(bytes[i]); i += 1 }
-            if buffer.count == 64 {
-                buffer.withUnsafeBytes { block(UnsafeRawBufferPointer(rebasing: $0[0..<64])) }
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - i >= 64 {
-            block(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 64)]))
-            i += 64
-        }
-        while i < bytes.count { buffer.append(bytes[i]); i += 1 }
+        unique()
+        state.update(bytes)
     }
 
+    // SAFETY: the digest reads the bytes during the call.
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
+    /// The 16-byte digest; feed nothing after it.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var pad: [UInt8] = [0x80]
-        let rem = Int((length + 1) % 64)
-        pad += [UInt8](repeating: 0, count: rem <= 56 ? 56 - rem : 120 - rem)
-        for i in 0..<8 { pad.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
-        update(pad)
-        var out: [UInt8] = []
-        for v in [state.0, state.1, state.2, state.3] {
-            for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) }
-        }
-        return out
+        unique()
+        return state.finalize()
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        Hex.string(bytes)
     }
 
-    private mutating func block(_ chunk: UnsafeRawBufferPointer) {
-        var m = [UInt32](repeating: 0, count: 16)
-        for i in 0..<16 {
-            m[i] = UInt32(chunk[i * 4]) | UInt32(chunk[i * 4 + 1]) << 8 | UInt32(chunk[i * 4 + 2]) << 16 | UInt32(chunk[i * 4 + 3]) << 24
-        }
-        var (a, b, c, d) = state
-        for i in 0..<64 {
-            var f: UInt32, g: Int
-            switch i {
-            case 0..<16: f = (b & c) | (~b & d); g = i
-            case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
-            case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
-            default: f = c ^ (b | ~d); g = (7 * i) % 16
-            }
-            f = f &+ a &+ MD5.k[i] &+ m[g]
-            a = d; d = c; c = b
-            b = b &+ ((f << MD5.s[i]) | (f >> (32 - MD5.s[i])))
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
     }
 }
-
-private let kTable: [UInt32] = [
-    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
-]
