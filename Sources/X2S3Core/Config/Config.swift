@@ -23,6 +23,8 @@ public struct Config: Sendable, Equatable {
     public var listingCache = ListingCacheSettings()
     /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
     public var viewers = ViewerSettings()
+    /// Access keys for private targets (`credentials:`); secrets read from their files.
+    public var credentials: [Credential] = []
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`
@@ -97,11 +99,15 @@ public struct Target: Sendable, Equatable {
     public var name: String
     /// `false` makes the bucket key-only: absent from ListBuckets, listings 403, misses 403.
     public var browseable: Bool = true
+    /// `private: true`: only signed requests (or capability links) of a credential allowed on
+    /// this bucket are served.
+    public var isPrivate: Bool = false
     public var kind: Kind
 
-    public init(name: String, browseable: Bool = true, kind: Kind) {
+    public init(name: String, browseable: Bool = true, isPrivate: Bool = false, kind: Kind) {
         self.name = name
         self.browseable = browseable
+        self.isPrivate = isPrivate
         self.kind = kind
     }
 
