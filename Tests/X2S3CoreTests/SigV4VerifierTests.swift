@@ -168,6 +168,9 @@ import Testing
     @Test func otherSchemesAreRefusedAsS3RefusesThem() {
         #expect(code(Self.verify(withAuthorization("AWS AKIDEXAMPLE:c2lnbmF0dXJl"), secret: "s")) == "InvalidRequest")
         #expect(code(Self.verify(withAuthorization("Bearer abc"), secret: "s")) == "InvalidArgument")
+        let v2 = SigV4Verifier.Request(method: "GET", rawPath: "/lab/k", rawQuery: "AWSAccessKeyId=AK&Signature=x%3D&Expires=1796544701",
+                                       headers: ["host": "h"])
+        #expect(SigV4Verifier.isSigned(v2) && code(Self.verify(v2, secret: "s")) == "InvalidRequest")
     }
 
     @Test func aRequestWithoutADateIsAccessDenied() {

@@ -54,12 +54,13 @@ enum HeaderAuth {
 enum QueryAuth {
     static let required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"]
 
-    /// Whether the query carries presigned parameters (S3 treats any of these as an attempt).
+    /// Whether the query carries presigned parameters (S3 treats any of these as an attempt),
+    /// SigV2's (`AWSAccessKeyId` with `Signature`) included, so they are refused, not ignored.
     static func hasSignatureParameters(_ rawQuery: String) -> Bool {
-        guard rawQuery.utf8.count >= 10, rawQuery.contains("X-Amz-") else { return false }
+        guard rawQuery.utf8.count >= 10, rawQuery.contains("X-Amz-") || rawQuery.contains("AWSAccessKeyId=") else { return false }
         return rawQuery.split(separator: "&").contains { item in
             let name = item.prefix { $0 != "=" }
-            return name == "X-Amz-Algorithm" || name == "X-Amz-Signature" || name == "X-Amz-Credential"
+            return name == "X-Amz-Algorithm" || name == "X-Amz-Signature" || name == "X-Amz-Credential" || name == "AWSAccessKeyId"
         }
     }
 
@@ -70,6 +71,9 @@ enum QueryAuth {
             let name = percentDecode(eq.map { item[..<$0] } ?? item, plusIsSpace: true) ?? ""
             guard name.hasPrefix("X-Amz-") else { continue }
             values[name] = eq.flatMap { percentDecode(item[item.index(after: $0)...], plusIsSpace: true) } ?? ""
+        }
+        if values.isEmpty && rawQuery.split(separator: "&").contains(where: { $0.hasPrefix("AWSAccessKeyId=") }) {
+            throw .invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
         }
         guard required.allSatisfy({ values[$0] != nil }) else {
             throw .authorizationQueryParametersError("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
