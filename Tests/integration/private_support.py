@@ -23,7 +23,7 @@ from serve_instance import ServeInstance
 LAB_KEY, LAB_SECRET = "AKLAB0000000000000001", "lab/Secret+With=Odd/Chars0000000000000001"
 OTHER_KEY, OTHER_SECRET = "AKOTHER00000000000002", "other-secret-000000000000000000000000002"
 ROOT_KEY, ROOT_SECRET = "AKROOT000000000000003", "root-secret-0000000000000000000000000003"
-VHOST = "x2s3.test"
+VHOST = "x2s3.localhost"  # Chromium resolves *.localhost to loopback by itself
 ZARR_SHAPE, ZARR_CHUNKS = (20, 30), (8, 8)
 
 LAB_FILES = {
@@ -32,6 +32,7 @@ LAB_FILES = {
     "unicodé-ключ-日本.txt": "unicode\n".encode(),
     "a/b/c/deep.txt": b"deep\n",
     "blob.bin": bytes(range(256)) * 600,
+    **{f"ds/many/file-{i:03d}.txt": f"{i}\n".encode() for i in range(250)},  # two browser pages
 }
 PUB_FILES = {"hello.txt": b"public hello\n", "x/in.txt": b"in x\n"}
 

@@ -5,6 +5,8 @@ enum Access: Sendable {
     case anonymous
     /// A valid SigV4 signature (header or presigned) of this credential.
     case credential(Credential)
+    /// A valid capability link (its token as it appeared in the path).
+    case capability(Capability, token: String)
 }
 
 /// Access control for private targets. Decided after routing and before any storage access, so
@@ -14,6 +16,7 @@ extension Dispatcher {
     /// answer is private (must not be stored by a shared cache).
     mutating func authorize(_ routed: inout RoutedRequest, _ request: S3Request, params: [String: String]) -> Bool {
         access = .anonymous
+        if let token = routed.capability { return authorize(&routed, capability: token) }
         if case .listBuckets = routed.route {
             // The bucket list is public; a valid signature only adds the private buckets the
             // credential may read. A bad one is not an error here: clients sign with whatever
@@ -31,6 +34,30 @@ extension Dispatcher {
                 throw .accessDenied
             }
             access = .credential(credential)
+        } catch {
+            routed.route = .error(error)
+        }
+        return true
+    }
+
+    /// A capability link opens GET, HEAD and listings under its prefix, nothing else (not the
+    /// bucket list, not `?acl`); assets and preflights need no grant.
+    private mutating func authorize(_ routed: inout RoutedRequest, capability token: String) -> Bool {
+        let within: (target: Target, key: String)?
+        switch routed.route {
+        case .robots, .asset, .preflight: return false
+        case .error: return true
+        case .listBuckets, .acl, .location: within = nil
+        case .object(let t, _, let key): within = (t, key)
+        case .browse(let t, _, let prefix): within = (t, prefix)
+        case .listObjects(let t, _, let query): within = (t, query.prefix)
+        }
+        do throws(S3Error) {
+            guard let within else { throw .accessDenied }
+            let config = self.config
+            let grant = try Capability.verify(token: token, bucket: within.target.name, key: within.key,
+                                              now: fixedNow ?? WallClock.now()) { config.credential(accessKey: $0) }
+            access = .capability(grant, token: token)
         } catch {
             routed.route = .error(error)
         }
