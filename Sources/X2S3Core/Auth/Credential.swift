@@ -39,6 +39,17 @@ extension Config {
 func constantTimeEqual<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool where A.Element == UInt8, B.Element == UInt8 {
     guard a.count == b.count else { return false }
     var diff: UInt8 = 0
-    for (x, y) in zip(a, b) { diff |= x ^ y }
+    var i = a.startIndex, j = b.startIndex
+    while i != a.endIndex {
+        diff |= a[i] ^ b[j]
+        i = a.index(after: i)
+        j = b.index(after: j)
+    }
     return diff == 0
+}
+
+/// The same for two strings' UTF-8 bytes.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in b.withUTF8 { y in constantTimeEqual(x, y) } }
 }

@@ -77,7 +77,7 @@ public struct SigV4Verifier: Sendable {
                             SHA256.hex(SHA256.hash(Array(canonicalRequest.utf8)))].joined(separator: "\n")
         let key = signingKey(credential, scope: parts.scope)
         let expected = SHA256.hex(HMACSHA256.authenticate(key: key, message: Array(stringToSign.utf8)))
-        guard constantTimeEqual(expected.utf8, parts.signature.utf8) else {
+        guard constantTimeEqual(expected, parts.signature) else {
             throw .signatureDoesNotMatch(.init(accessKey: parts.accessKey, stringToSign: stringToSign,
                                                signatureProvided: parts.signature, canonicalRequest: canonicalRequest))
         }
@@ -126,12 +126,12 @@ public struct SigV4Verifier: Sendable {
     /// and encoded once, sorted by name then value; `X-Amz-Signature` left out for presigned URLs.
     static func canonicalQuery(_ rawQuery: String, excludingSignature: Bool) -> String {
         var pairs: [(String, String)] = []
-        for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let eq = item.firstIndex(of: "=")
-            let rawName = eq.map { item[..<$0] } ?? item
-            let rawValue = eq.map { item[item.index(after: $0)...] } ?? ""
+        for item in queryItems(rawQuery) {
+            let eq = item.firstIndex(of: UInt8(ascii: "="))
+            let rawName = Substring(eq.map { item[..<$0] } ?? item)
+            let rawValue = eq.map { Substring(item[item.index(after: $0)...]) } ?? ""
+            if excludingSignature && rawName == "X-Amz-Signature" { continue }
             let name = percentDecode(rawName, plusIsSpace: true) ?? String(rawName)
-            if excludingSignature && name == "X-Amz-Signature" { continue }
             pairs.append((name, percentDecode(rawValue, plusIsSpace: true) ?? String(rawValue)))
         }
         return SigV4.canonicalQuery(pairs)
@@ -139,7 +139,16 @@ public struct SigV4Verifier: Sendable {
 
     /// Leading and trailing whitespace removed and inner runs of spaces collapsed to one.
     static func trimHeaderValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        // Nearly always nothing to do: no tab, no leading, trailing or double space.
+        let u = value.utf8
+        var previousSpace = true, clean = true
+        for b in u {
+            if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { clean = false; break }
+            previousSpace = b == UInt8(ascii: " ")
+        }
+        if clean && u.last != UInt8(ascii: " ") { return value }
+        return value.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            .map { String(Substring($0)) }.joined(separator: " ")
     }
 }
 

@@ -85,15 +85,15 @@ extension Dispatcher {
     /// params, `-` for `_`, lower case) and the raw path and query.
     static func verifierRequest(_ request: S3Request, params: [String: String]) -> SigV4Verifier.Request {
         var headers: [String: String] = [:]
-        for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingUnderscores()] = value
+        for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
+            headers[headerName(param: name)] = value
         }
         for (param, header) in [("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")] {
             if let v = params[param], !v.isEmpty { headers[header] = v }
         }
         var rawQuery = ""
         if let uri = params["REQUEST_URI"], !uri.isEmpty {
-            if let q = uri.firstIndex(of: "?") { rawQuery = String(uri[uri.index(after: q)...]) }
+            if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { rawQuery = String(Substring(uri.utf8[uri.utf8.index(after: q)...])) }
         } else {
             rawQuery = params["QUERY_STRING"] ?? ""
         }
@@ -104,8 +104,16 @@ extension Dispatcher {
     /// signed, and the signature may cover any header.
     public static func needsAllParams(_ params: [String: String]) -> Bool {
         if params["HTTP_AUTHORIZATION"] != nil { return true }
-        guard let uri = params["REQUEST_URI"] ?? params["QUERY_STRING"] else { return false }
-        return uri.contains("X-Amz-") || uri.contains("AWSAccessKeyId=")
+        guard var uri = params["REQUEST_URI"] ?? params["QUERY_STRING"] else { return false }
+        // Bytes: String.contains(String) is a generic search, slow on every request.
+        return uri.withUTF8 { b in
+            guard b.count >= 6 else { return false }
+            for i in 0...(b.count - 6) where b[i] == UInt8(ascii: "X") || b[i] == UInt8(ascii: "A") {
+                let rest = b[i...]
+                if rest.starts(with: "X-Amz-".utf8) || rest.starts(with: "AWSAccessKeyId=".utf8) { return true }
+            }
+            return false
+        }
     }
 
     /// `Cache-Control: private` on a private answer: no shared cache may keep it. A directive the
@@ -126,8 +134,10 @@ extension Dispatcher {
     }
 }
 
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        contains("_") ? String(map { $0 == "_" ? "-" : $0 }) : self
-    }
+/// `HTTP_X_AMZ_DATE` → `x-amz-date`, on bytes.
+private func headerName(param: String) -> String {
+    String(decoding: param.utf8.dropFirst(5).map { b -> UInt8 in
+        if b == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+        return b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+    }, as: UTF8.self)
 }
