@@ -131,10 +131,46 @@ public struct SigV4Verifier: Sendable {
             let rawName = Substring(eq.map { item[..<$0] } ?? item)
             let rawValue = eq.map { Substring(item[item.index(after: $0)...]) } ?? ""
             if excludingSignature && rawName == "X-Amz-Signature" { continue }
-            let name = percentDecode(rawName, plusIsSpace: true) ?? String(rawName)
-            pairs.append((name, percentDecode(rawValue, plusIsSpace: true) ?? String(rawValue)))
+            pairs.append((canonicalComponent(rawName), canonicalComponent(rawValue)))
         }
-        return SigV4.canonicalQuery(pairs)
+        return SigV4.sortedQuery(pairs)
+    }
+
+    /// One query name or value decoded once and encoded once. What signers send is nearly
+    /// always in that form already (unreserved bytes and upper-case escapes of reserved ones):
+    /// then it is taken as it is.
+    static func canonicalComponent(_ raw: Substring) -> String {
+        if isCanonicallyEncoded(raw.utf8) { return String(raw) }
+        return SigV4.encode(percentDecode(raw, plusIsSpace: true) ?? String(raw), keepSlash: false)
+    }
+
+    static func isCanonicallyEncoded(_ bytes: Substring.UTF8View) -> Bool {
+        func unreserved(_ b: UInt8) -> Bool {
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+        }
+        func upperHex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: return b - 0x30
+            case 0x41...0x46: return b - 0x41 + 10
+            default: return nil
+            }
+        }
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if unreserved(b) {
+                i = bytes.index(after: i)
+                continue
+            }
+            guard b == UInt8(ascii: "%") else { return false }
+            let h = bytes.index(after: i)
+            guard h != bytes.endIndex, let hi = upperHex(bytes[h]) else { return false }
+            let l = bytes.index(after: h)
+            guard l != bytes.endIndex, let lo = upperHex(bytes[l]), !unreserved(hi << 4 | lo) else { return false }
+            i = bytes.index(after: l)
+        }
+        return true
     }
 
     /// Leading and trailing whitespace removed and inner runs of spaces collapsed to one.
