@@ -34,12 +34,13 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         // gzip for the documents x2s3 generates (never for objects).
         .target(name: "Deflate", dependencies: ["CZlib"], swiftSettings: strict),
-        // The supervised pool's scoreboard and its pure grow/shrink/replace/shed policy.
+        // The supervised pool's scoreboard, its pure grow/shrink/replace/shed policy, and the
+        // pool-wide counters the workers answer /_x2s3/metrics from.
         .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -52,7 +53,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix", "HTTPClient"], swiftSettings: strict),
+        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),

@@ -46,6 +46,12 @@ uint64_t cposix_atomic_load_u64(const uint64_t *cell) { return __atomic_load_n(c
 
 void cposix_atomic_store_u64(uint64_t *cell, uint64_t value) { __atomic_store_n(cell, value, __ATOMIC_RELAXED); }
 
+void cposix_atomic_add_u64(uint64_t *cell, uint64_t value) { (void)__atomic_fetch_add(cell, value, __ATOMIC_RELAXED); }
+
+int cposix_atomic_cas_u64(uint64_t *cell, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(cell, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 int cposix_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
 
 int cposix_malloc_trim(void) { return malloc_trim(0); }

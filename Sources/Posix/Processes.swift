@@ -26,6 +26,17 @@ public enum Processes {
         _ = try valueOrErrno { cposix_set_parent_death_signal(signal) }
     }
 
+    /// Whether `pid` is a running process of this user: `kill(pid, 0)` succeeds (EPERM, another
+    /// user's process, is not one of ours) and it is no zombie (a spawn-fcgi worker's parent is
+    /// init, which in a container may never reap it).
+    public static func exists(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0, let s = state(of: pid) else { return false }
+        return s != UInt8(ascii: "Z")
+    }
+
+    /// This process's id. Wraps `getpid(2)`.
+    public static func currentID() -> Int32 { getpid() }
+
     /// This process's parent. Wraps `getppid(2)`.
     public static func parentID() -> Int32 { getppid() }
 

@@ -44,6 +44,9 @@ struct Pool {
     private var nextSpawn = ContinuousClock.now
     var policy: PoolPolicy
     let board: Scoreboard
+    /// The pool-wide counters, made before the first fork (every worker inherits them) and
+    /// kept across reloads.
+    let stats: PoolStats
     var watch = RowWatch()
     let leaderPID = getpid()
 
@@ -62,6 +65,8 @@ struct Pool {
         } catch {
             throw StartupError("cannot map the pool's scoreboard: \(error)")
         }
+        stats = try PoolStats.open(for: config)
+        stats.generation = 0
     }
 
     static func limits(_ p: PoolSettings, fixed: Int?) -> PoolLimits {
@@ -136,7 +141,7 @@ struct Pool {
         if Processes.parentID() != leaderPID { exit(0) }
         let slot = board.row(row)
         slot.claim(pid: getpid())
-        exit(Worker.run(listenFD: listenFD, config: config, logger: logger, row: slot, shedding: shedder))
+        exit(Worker.run(listenFD: listenFD, config: config, logger: logger, stats: stats, row: slot, shedding: shedder))
     }
 
     private func freeRow() -> Int? {
@@ -159,6 +164,7 @@ struct Pool {
                 continue
             case .killed:
                 logger.info("stuck worker killed", metadata: ["worker": "\(pid)", "status": "\(status)"])
+                stats.recordWorkerRestart()
                 continue
             case nil:
                 break
@@ -174,6 +180,7 @@ struct Pool {
             // A worker only exits by itself when told or when accepting fails; a signal means it
             // crashed or was killed.
             logger.warning("worker died; respawning", metadata: ["worker": "\(pid)", "status": "\(status)"])
+            stats.recordWorkerRestart()
             if ContinuousClock.now - child.started < Self.quickDeath {
                 quickDeaths += 1
                 // Respawn the first quick death at once, then back off 0.1 s, 0.2 s, … up to 5 s.
@@ -192,6 +199,9 @@ struct Pool {
     private mutating func reload(original: sigset_t) {
         do {
             let fresh = try startup.loadConfig()
+            if fresh.metricsFile != config.metricsFile {
+                logger.warning("metrics_file cannot change on reload (the counters are mapped at start); restart to apply it")
+            }
             config = fresh
             logger.logLevel = Startup.level(fresh.logLevel)
             startup.warnAbout(fresh, logger: logger)
@@ -205,6 +215,7 @@ struct Pool {
         }
         policy = PoolPolicy(limits: limits.clamped(toRows: board.rows))
         generation += 1
+        stats.generation = UInt64(generation)
         quickDeaths = 0
         nextSpawn = .now
         let old = children.filter { $0.value.generation < generation }.map(\.key)

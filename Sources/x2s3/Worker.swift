@@ -12,20 +12,30 @@ enum Worker {
     /// In a supervised pool, `row` is this worker's scoreboard row (nil under spawn-fcgi); a
     /// `shedding` worker answers every request 503 SlowDown and keeps no connection, so nginx
     /// sends nothing more its way once the pool has room again.
-    static func run(listenFD: Int32, config: Config, logger: Logger, row: WorkerRow? = nil, shedding: Bool = false) -> Int32 {
+    /// `stats` are the pool-wide counters this worker adds to and answers metrics from.
+    static func run(listenFD: Int32, config: Config, logger: Logger, stats: PoolStats?, row: WorkerRow? = nil,
+                    shedding: Bool = false) -> Int32 {
         var logger = logger
         logger[metadataKey: "pid"] = "\(getpid())"
         if shedding { logger[metadataKey: "role"] = "shedding" }
+        let slot = stats?.claimWorkerSlot(pid: getpid())
+        if stats != nil, slot == nil { logger.warning("no free worker slot in the pool's counters: this worker is not shown in x2s3_workers") }
+        defer { slot?.release() }
+        let idle: PoolStats.WorkerState = shedding ? .shedding : .idle
+        let busy: PoolStats.WorkerState = shedding ? .shedding : .busy
         do {
             try WorkerSignals.install()
             var request = try FastCGIRequest(listenFD: listenFD)
             var dispatcher = Dispatcher(config: config, logger: logger)
             dispatcher.shedding = shedding
+            dispatcher.stats = stats
             logger.debug("worker ready")
             while true {
                 row?.markIdle()
+                slot?.mark(idle)
                 guard try request.accept() else { break }
                 row?.markBusy()
+                slot?.mark(busy)
                 var params = request.params(only: .x2s3)
                 // A signature may cover any header: then the verifier needs them all.
                 if dispatcher.checksSignatures, Dispatcher.needsAllParams(params) { params = request.params() }
@@ -49,6 +59,8 @@ enum Worker {
     static func runCGI(environment: [String: String], config: Config, logger: Logger) {
         ProcessControl.ignore(SIGPIPE)  // a reader that goes away must not kill us mid-write
         var dispatcher = Dispatcher(config: config, logger: logger)
+        // One request, one process: its own counts (metrics over CGI show only this request's).
+        dispatcher.stats = try? PoolStats(buckets: PoolStats.bucketCapacity(config), workerSlots: 1)
         var sink = CGISink()
         // No nginx behind a CGI server to take an X-Accel-Redirect: never offload here, even if
         // the environment happens to carry the variable.

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastCGI
 import Glibc
 import Logging
+import WorkerPool
 import X2S3Core
 
 /// `x2s3`: the read-only S3 gateway as a FastCGI responder. The run mode follows from how it was
@@ -97,7 +98,12 @@ struct X2S3Command: ParsableCommand {
             var pool = try Pool(listenFD: 0, fixedSize: workers, startup: startup, config: loaded, logger: logger)
             pool.run()
         } else {
-            let status = Worker.run(listenFD: 0, config: loaded, logger: logger)
+            // spawn-fcgi's workers have no common parent: only a file gives them common counts.
+            if loaded.metricsFile == nil {
+                logger.notice("metrics_file is not set: /_x2s3/metrics counts this worker's requests only")
+            }
+            let stats = try PoolStats.open(for: loaded)
+            let status = Worker.run(listenFD: 0, config: loaded, logger: logger, stats: stats)
             if status != 0 { Glibc.exit(status) }
         }
     }

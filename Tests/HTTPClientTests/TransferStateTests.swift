@@ -46,6 +46,17 @@ import Testing
         #expect(HTTPClientError.connectFailed("x").isConnectFailure && !HTTPClientError.stalled("x").isConnectFailure)
     }
 
+    /// The operator's log and x2s3_upstream_errors_total tell DNS, refused and TLS apart; all
+    /// three happen before anything reached the peer's application, so all may be retried.
+    @Test func unreachablePeersAreToldByCause() {
+        #expect(HTTPClientError.from(CURLE_COULDNT_RESOLVE_HOST, connected: false, detail: "x") == .unresolved("x"))
+        #expect(HTTPClientError.from(CURLE_COULDNT_CONNECT, connected: false, detail: "x") == .connectFailed("x"))
+        for code in [CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM] {
+            #expect(HTTPClientError.from(code, connected: true, detail: "x") == .tlsFailed("x"))
+        }
+        #expect(HTTPClientError.unresolved("x").isConnectFailure && HTTPClientError.tlsFailed("x").isConnectFailure)
+    }
+
     /// Found by the fault suite: an upstream answering with bytes that are not HTTP made libcurl
     /// report CURLE_UNSUPPORTED_PROTOCOL, which was taken for our own misuse (500 InternalError).
     @Test func aReplyThatIsNotHTTPIsATransportFailure() {

@@ -88,7 +88,7 @@ final class ListingMemoryBackend: StorageBackend {
             let r = get(&d, uri)
             #expect(r.status == 200)
             pages.append(uri)
-            seen += hrefs(r.bodyText).filter { $0.hasPrefix("/mem/big/f") }
+            seen += hrefs(r.bodyText).filter { $0.hasPrefix("/mem/big/f") && !$0.hasSuffix("?preview") }
             guard let next = link("next", in: r.bodyText) else { break }
             uri = next
         }

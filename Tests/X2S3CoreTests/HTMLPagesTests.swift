@@ -145,7 +145,7 @@ import Testing
     /// The script builds each file's s3 URL from the table's prefix and the name shown.
     @Test func theListingCarriesTheS3PrefixForPerFileCopyButtons() {
         #expect(Self.page(["q#&<b>\"/x"], prefix: "q#&<b>\"/").contains("<table class=\"listing\" data-s3-prefix=\"s3://bkt/q#&amp;&lt;b&gt;&quot;/\">"))
-        #expect(Stylesheet.script.contains("table.listing[data-s3-prefix]"))
+        #expect(PageScript.source.contains("table.listing[data-s3-prefix]"))
     }
 
     @Test func assetsAreServedFromTheBinary() {

@@ -2,6 +2,7 @@ import Glibc
 import HTTPClient
 import Posix
 import Testing
+import WorkerPool
 @testable import X2S3Core
 
 /// Writes and removes small files for credential tests.
@@ -66,6 +67,21 @@ enum TempFiles {
         #expect(S3Backend.map(.connectFailed("x")).wire.status == 503)
         #expect(S3Backend.map(.transport("x")).wire.status == 502)
         #expect(S3Backend.map(.setup("x")).wire.status == 500)
+    }
+
+    @Test func everyTransportFailureNamesItsCause() {
+        let table: [(HTTPClientError, PoolStats.UpstreamCause)] = [
+            (.unresolved("x"), .dns), (.connectFailed("x"), .connect), (.tlsFailed("x"), .tls),
+            (.connectTimeout("x"), .timeout), (.stalled("x"), .timeout), (.transport("x"), .protocol),
+            (.invalidResponse("x"), .protocol), (.setup("x"), .other),
+        ]
+        for (error, cause) in table { #expect(S3Backend.map(error).upstreamCause == cause, "\(error)") }
+        // An error status is a failure unless it is the answer the client asked for.
+        #expect(S3Backend.statusFailure(status: 500, code: nil, message: nil, key: "k").upstreamCause == .status)
+        #expect(S3Backend.statusFailure(status: 403, code: "AccessDenied", message: nil, key: "k").upstreamCause == .status)
+        #expect(S3Backend.statusFailure(status: 404, code: "NoSuchBucket", message: nil, key: "k").upstreamCause == .status)
+        #expect(S3Backend.statusFailure(status: 404, code: "NoSuchKey", message: nil, key: "k") == .noSuchKey(key: "k"))
+        #expect(S3Backend.statusFailure(status: 412, code: nil, message: nil, key: "k").upstreamCause == nil)
     }
 
     @Test func libcurlsTextGoesToTheLogNotToTheClient() {

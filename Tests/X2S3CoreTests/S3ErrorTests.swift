@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import WorkerPool
 @testable import X2S3Core
 
 /// One row of the expected error table: what a client sees of `error`, byte for byte.
@@ -108,6 +109,9 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         ErrorRow(.authorizationQueryParametersError("bad"), 400, "AuthorizationQueryParametersError", "bad",
                  "<Code>AuthorizationQueryParametersError</Code><Message>bad</Message>"),
         ErrorRow(.invalidRequest("bad"), 400, "InvalidRequest", "bad", "<Code>InvalidRequest</Code><Message>bad</Message>"),
+        // Likewise an upstream failure's cause: logged and counted, never shown.
+        ErrorRow(.upstreamFailure(.gatewayTimeout("Late."), cause: .timeout, detail: "upstream: timed out"), 504, "GatewayTimeout", "Late.",
+                 "<Code>GatewayTimeout</Code><Message>Late.</Message>" + res),
     ]
 
     /// The case's name, by an exhaustive switch: a new case does not compile until it is
@@ -141,6 +145,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         case .authorizationHeaderMalformed: "authorizationHeaderMalformed"
         case .authorizationQueryParametersError: "authorizationQueryParametersError"
         case .invalidRequest: "invalidRequest"
+        case .upstreamFailure: "upstreamFailure"
         }
     }
 
@@ -150,6 +155,7 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream", "detailed",
         "invalidAccessKeyId", "signatureDoesNotMatch", "accessDeniedBecause", "requestExpired", "requestTimeTooSkewed",
         "authorizationHeaderMalformed", "authorizationQueryParametersError", "invalidRequest",
+        "upstreamFailure",
     ]
 
     @Test func everyCaseHasARow() {

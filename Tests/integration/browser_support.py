@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -69,11 +70,50 @@ DATASETS = {
 }
 
 
+def png(width: int, height: int) -> bytes:
+    """A valid RGB PNG with a diagonal gradient (no imaging library needed)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(v for x in range(width) for v in (x * 255 // width, y * 255 // height, 160))
+                    for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+# Preview fixtures: hostile content that must be shown as text, never run.
+XSS = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+PREVIEW_JSON = {"name": XSS, "shape": [64, 64], "big": 12345678901234567890, "ok": True, "none": None}
+PREVIEW_MD = f"""# Fixture {XSS}
+
+Some *emphasis*, **strong**, `code <b>` and [the table](data.csv).
+A [bad link](javascript:document.title='pwned') and raw HTML: {XSS}
+
+- one
+- two
+
+![the picture](pixel.png)
+"""
+PREVIEW_CSV = f'name,value,note\n"a, quoted",1,"{XSS.replace(chr(34), chr(34) * 2)}"\nb,2,plain\n'
+PREVIEWS = {
+    "previews/attrs.json": json.dumps(PREVIEW_JSON).encode().replace(b"12345678901234567890.0", b"12345678901234567890"),
+    "previews/README.md": PREVIEW_MD.encode(),
+    "previews/data.csv": PREVIEW_CSV.encode(),
+    "previews/table.tsv": b"a\tb\n1\t2\n",
+    "previews/pixel.png": png(240, 160),
+    "previews/big.txt": b"x" * ((1 << 20) + 10),
+    "previews/blob.bin": bytes(range(256)),
+    "previews/notes": b"plain text without an extension\n",
+}
+# Hostile files' modification times, in an order that is neither the names' nor the sizes'.
+HOSTILE_MTIME = 1_700_000_000
+
+
 def make_browser_tree(bucket: Path) -> dict[str, bytes]:
     """Writes the "pages" bucket and returns {key: content} of every file in it."""
     files: dict[str, bytes] = {"README.txt": b"x2s3 browser fixture\n"}
     for name in HOSTILE:
         files["hostile/" + name] = name.encode() + b"\n"
+    files.update(PREVIEWS)
     for i in range(BIG_FOLDER_SIZE):
         files[f"many/file-{i:05d}.txt"] = f"{i}\n".encode()
 
@@ -104,6 +144,9 @@ def make_browser_tree(bucket: Path) -> dict[str, bytes]:
         path = bucket / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+    for i, name in enumerate(HOSTILE):
+        t = HOSTILE_MTIME + ((i * 7) % len(HOSTILE)) * 3600
+        os.utime(bucket / "hostile" / name, (t, t))
     return files
 
 

@@ -53,6 +53,7 @@ def prod(tmp_path_factory):
     (a / "gz" / ".zattrs").write_text(json.dumps({"multiscales": [{"path": str(i)} for i in range(300)]}))
     (a / "gz" / "meta.json").write_text(json.dumps({"k": ["value"] * 1000}))
     (a / "gz" / "page.html").write_text("<p>hello</p>\n" * 500)
+    (a / "preview.json").write_text(json.dumps({"shape": [64, 64]}))
     for name in ("plain.txt", "nocache.txt", "head.txt", "hsts.txt"):
         (a / name).write_text(f"{name}\n")
     config = (
@@ -255,6 +256,21 @@ def test_cached_error_pages_are_keyed_by_the_negotiated_type(prod):
         assert r.headers["Content-Type"] == "application/xml" and b"<Code>NoSuchKey</Code>" in r.content
         assert r.headers["Vary"] == "Accept"
     assert len(prod.settle(uri, 2)) == 2
+
+
+def test_previews_are_never_stored_and_the_object_keeps_its_own_entry(prod):
+    """A preview carries Cache-Control: no-cache, which nginx honours: every request reaches
+    the worker, so a preview never shows an older object than a download would."""
+    uri = "/alpha/preview.json"
+    pages = [prod.get(uri + "?preview", headers=CHROME) for _ in range(2)]
+    assert [r.status_code for r in pages] == [200, 200]
+    assert all(r.headers["Content-Type"] == "text/html; charset=utf-8" and r.headers["Cache-Control"] == "no-cache"
+               for r in pages)
+    assert [r.headers["X-Cache-Status"] for r in pages] == ["MISS", "MISS"]
+    assert len(prod.settle(uri + "?preview", 2)) == 2
+    objects = [prod.get(uri, headers=CHROME) for _ in range(2)]
+    assert [r.headers["X-Cache-Status"] for r in objects] == ["MISS", "HIT"]
+    assert objects[1].content == (prod.alpha / "preview.json").read_bytes()
 
 
 def test_nginx_and_the_worker_negotiate_alike(prod):

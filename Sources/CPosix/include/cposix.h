@@ -22,6 +22,15 @@ int cposix_fs_type(int fd, int64_t *type);
 uint64_t cposix_atomic_load_u64(const uint64_t *cell);
 void cposix_atomic_store_u64(uint64_t *cell, uint64_t value);
 
+// Atomic add and compare-and-swap on such a cell, for counters every worker of a pool bumps
+// (the pool-wide metrics). C's __atomic builtins rather than Swift's Synchronization.Atomic:
+// an Atomic must own its storage, and these cells live in a mapping shared with processes
+// that were not forked from us (spawn-fcgi's workers map the same file), where only a raw
+// pointer exists. Relaxed order: each counter is read on its own, never against another.
+void cposix_atomic_add_u64(uint64_t *cell, uint64_t value);
+// Stores `desired` if the cell holds `expected`; 1 if it did, else 0.
+int cposix_atomic_cas_u64(uint64_t *cell, uint64_t expected, uint64_t desired);
+
 // prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` to this process when the thread
 // that forked it exits. 0, or -1 with errno. prctl(2) is variadic, which Swift cannot call.
 int cposix_set_parent_death_signal(int signal);

@@ -1,5 +1,6 @@
 import HTTPClient
 import Posix
+import WorkerPool
 
 /// An upstream S3-compatible bucket as a bucket, optionally rooted at a key prefix. Reads are
 /// forwarded with one blocking HTTP client per backend (connections kept across the worker's
@@ -59,7 +60,7 @@ final class S3Backend: StorageBackend {
 
     func head(_ key: String) throws(S3Error) -> ObjectInfo {
         let r = try exchange(method: "HEAD", key: key)
-        guard r.status == 200 else { throw Self.mapError(status: r.status, code: nil, message: nil, key: key) }
+        guard r.status == 200 else { throw Self.statusFailure(status: r.status, code: nil, message: nil, key: key) }
         guard let size = r.contentLength else {
             throw .badGateway("The upstream storage sent no object size.")
         }
@@ -152,7 +153,7 @@ final class S3Backend: StorageBackend {
     func upstreamError(_ r: HTTPResponse, key: String?) -> S3Error {
         let body = (try? r.readAll(limit: Self.errorBodyLimit)) ?? []
         let (code, message) = ListObjectsV2Parser.parseError(body)
-        return Self.mapError(status: r.status, code: code, message: message, key: key)
+        return Self.statusFailure(status: r.status, code: code, message: message, key: key)
     }
 
     // MARK: Pure helpers
@@ -184,19 +185,33 @@ final class S3Backend: StorageBackend {
     }
 
     /// Transport failures → the gateway errors of docs/contract.md#errors: timeouts 504, unreachable
-    /// 503, a broken exchange 502.
+    /// 503, a broken exchange 502, each marked with its cause (logged at WARN and counted).
     /// libcurl's text (a TLS verification failure, say) goes to the log line, not to the client.
     static func map(_ error: HTTPClientError) -> S3Error {
-        let mapped: S3Error, detail: String
+        let mapped: S3Error, detail: String, cause: PoolStats.UpstreamCause
         switch error {
-        case .connectTimeout(let d): (mapped, detail) = (.gatewayTimeout("Connection to the upstream storage timed out."), d)
-        case .stalled(let d): (mapped, detail) = (.gatewayTimeout("The upstream storage timed out."), d)
-        case .connectFailed(let d): (mapped, detail) = (.serviceUnavailable("The upstream storage is unreachable."), d)
-        case .transport(let d): (mapped, detail) = (.badGateway("The connection to the upstream storage failed."), d)
-        case .invalidResponse(let d): (mapped, detail) = (.badGateway("The upstream storage sent an invalid response."), d)
-        case .setup(let d): (mapped, detail) = (.internalError("The upstream request could not be made."), d)
+        case .connectTimeout(let d): (mapped, detail, cause) = (.gatewayTimeout("Connection to the upstream storage timed out."), d, .timeout)
+        case .stalled(let d): (mapped, detail, cause) = (.gatewayTimeout("The upstream storage timed out."), d, .timeout)
+        case .connectFailed(let d): (mapped, detail, cause) = (.serviceUnavailable("The upstream storage is unreachable."), d, .connect)
+        case .unresolved(let d): (mapped, detail, cause) = (.serviceUnavailable("The upstream storage is unreachable."), d, .dns)
+        case .tlsFailed(let d): (mapped, detail, cause) = (.serviceUnavailable("The upstream storage is unreachable."), d, .tls)
+        case .transport(let d): (mapped, detail, cause) = (.badGateway("The connection to the upstream storage failed."), d, .protocol)
+        case .invalidResponse(let d): (mapped, detail, cause) = (.badGateway("The upstream storage sent an invalid response."), d, .protocol)
+        case .setup(let d): (mapped, detail, cause) = (.internalError("The upstream request could not be made."), d, .other)
         }
-        return detail.isEmpty ? mapped : .detailed(mapped, detail: "upstream: " + detail)
+        return .upstreamFailure(mapped, cause: cause, detail: detail.isEmpty ? "" : "upstream: " + detail)
+    }
+
+    /// An upstream error status, as `mapError` maps it, marked as an upstream failure unless it
+    /// is an answer the client asked for (a missing key, a failed precondition).
+    static func statusFailure(status: Int, code: String?, message: String?, key: String?) -> S3Error {
+        let mapped = mapError(status: status, code: code, message: message, key: key)
+        switch mapped {
+        case .noSuchKey, .preconditionFailed: return mapped
+        default:
+            let what = code.map { " \($0)" } ?? ""
+            return .upstreamFailure(mapped, cause: .status, detail: "upstream answered \(status)\(what)")
+        }
     }
 
     /// The client's single range, re-serialised for the upstream.

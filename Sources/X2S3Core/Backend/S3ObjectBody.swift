@@ -1,4 +1,5 @@
 import HTTPClient
+import WorkerPool
 
 /// An upstream GET whose head has arrived and whose body is still on the wire. `stream`
 /// continues the transfer, writing each received chunk straight to the client; releasing the
@@ -43,11 +44,15 @@ final class S3ObjectBody: ObjectBody {
             }
         } catch is Enough {
             return
+        } catch let error as HTTPClientError {
+            // Its cause goes on the log line of the cut and into x2s3_upstream_errors_total.
+            throw S3Backend.map(error)
         }
         // libcurl already fails a body shorter than its Content-Length; this also covers an
         // upstream that closed early without announcing a length. Never pad: cut.
         if position < range.upperBound {
-            throw S3Error.badGateway("The upstream body ended after \(position) of \(range.upperBound) bytes.")
+            throw S3Error.upstreamFailure(.badGateway("The upstream body ended early."), cause: .protocol,
+                                          detail: "upstream: the body ended after \(position) of \(range.upperBound) bytes")
         }
     }
 }

@@ -39,6 +39,8 @@ public final class SortedNameCache {
     private var youngCost = 0
     /// Reads and sorts performed (cache misses), for tests and measurements.
     public private(set) var loads = 0
+    /// Directories found in memory or in the shared index (no read, no sort).
+    public private(set) var hits = 0
     /// Misses answered by a shared index file instead of a sort.
     public private(set) var indexHits = 0
 
@@ -70,8 +72,12 @@ public final class SortedNameCache {
     /// old enough and fits).
     /// `load` reads and sorts the directory into a builder.
     func directory(_ key: Key, load: () throws(Errno) -> SortedDirectoryBuilder) throws(Errno) -> SortedDirectory {
-        if let hit = young[key] { return hit }
+        if let hit = young[key] {
+            hits += 1
+            return hit
+        }
         if let hit = old.removeValue(forKey: key) {
+            hits += 1
             insert(key, hit)
             return hit
         }
@@ -79,6 +85,7 @@ public final class SortedNameCache {
         let trusted = key.mtimeSeconds < time - racyWindowSeconds
         if trusted, let index, let shared = index.open(key, now: time) {
             indexHits += 1
+            hits += 1
             insert(key, shared)
             return shared
         }

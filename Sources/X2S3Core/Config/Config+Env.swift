@@ -7,7 +7,7 @@
 /// "not given", and the original would have served the current directory for it.
 /// Other `X2S3_*` names (`X2S3_CONFIG`, the executable's own) are left alone.
 extension RawSettings {
-    static let scalarOverrides = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name"]
+    static let scalarOverrides = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name", "metrics_file"]
     private static let clientOptionPrefix = "client_options__"
 
     mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigError) {

@@ -63,9 +63,15 @@ struct TargetDecoder {
     }
 
     /// A bucket name: non-empty and without `/`, which could never be addressed.
+    /// The first segment of x2s3's own paths, so no bucket may take it.
+    static let reservedName = "_x2s3"
+
     static func name(_ v: ConfigValue) throws(ConfigError) -> String {
         let name = try v.nonEmptyString()
         if name.contains("/") { throw v.error("must not contain \"/\", got \(v.quoted)") }
+        if name.lowercased() == reservedName {
+            throw v.error("\"\(reservedName)\" is reserved for x2s3's own paths (/_x2s3/health, /_x2s3/metrics): rename the target")
+        }
         return name
     }
 

@@ -68,7 +68,7 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets", "pool", "listing_cache", "viewers", "credentials"]
+                          "client_options", "targets", "pool", "listing_cache", "viewers", "metrics_file", "credentials"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
@@ -155,6 +155,7 @@ struct RawSettings {
         config.listingCache = ListingCacheSettings(temporaryDirectory: temporaryDirectory)
         if let v = present("listing_cache") { try config.listingCache.decode(v) }
         if let v = present("viewers") { config.viewers = try Self.viewers(v) }
+        if let v = present("metrics_file") { config.metricsFile = try v.nonEmptyString() }
         if let v = present("credentials") { config.credentials = try Self.credentials(v, targets: config.targets) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)

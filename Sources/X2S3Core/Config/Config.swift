@@ -25,6 +25,9 @@ public struct Config: Sendable, Equatable {
     public var viewers = ViewerSettings()
     /// Access keys for private targets (`credentials:`); secrets read from their files.
     public var credentials: [Credential] = []
+    /// The file holding the pool-wide counters (`metrics_file`), for workers that share no
+    /// leader (spawn-fcgi's); nil: the leader's shared memory, or one worker's own counts.
+    public var metricsFile: String?
     /// Keys the original accepts that have no meaning here; logged once at startup.
     public var ignoredKeys: [String] = []
     /// Settings that load but probably do not do what was meant (e.g. `virtual_buckets`

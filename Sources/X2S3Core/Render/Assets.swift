@@ -14,7 +14,7 @@ public enum Assets {
         case "favicon-16x16.png", "favicon-32x32.png", "logo.png": return Asset(contentType: "image/png", bytes: faviconPNG)
         case "logo.svg": return Asset(contentType: "image/svg+xml", bytes: Array(Stylesheet.logo.utf8))
         case "x2s3.css": return Asset(contentType: "text/css; charset=utf-8", bytes: Array(Stylesheet.css.utf8))
-        case "x2s3.js": return Asset(contentType: "text/javascript; charset=utf-8", bytes: Array(Stylesheet.script.utf8))
+        case "x2s3.js": return Asset(contentType: "text/javascript; charset=utf-8", bytes: Array(PageScript.source.utf8))
         default: return nil
         }
     }

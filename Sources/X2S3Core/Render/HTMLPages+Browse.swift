@@ -2,9 +2,10 @@
 /// folders then files, and paging both ways.
 extension HTMLPages {
     /// A folder page. `bucket` is the name as addressed, `prefix` is empty or ends with `/`,
-    /// `page` is one ListObjectsV2 page with delimiter `/`.
+    /// `page` is one ListObjectsV2 page with delimiter `/` and prefix `prefix + find` (`find`:
+    /// the text typed in the page's search form, empty for the whole folder).
     public static func browse(bucket: String, prefix: String, page: ListPage, trail: PageTrail,
-                              dataset: Dataset?, context: Context) -> String {
+                              dataset: Dataset?, context: Context, find: String = "") -> String {
         let folderHref = context.href(bucket: bucket, key: prefix)
         let segments = prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast().map(String.init)
         let title = segments.last.map { $0 + "/" } ?? bucket
@@ -36,14 +37,21 @@ extension HTMLPages {
         var summary = counts.joined(separator: " · ")
         if trail.number > 1 || page.isTruncated { summary += " on page \(trail.number)" }
         if page.isTruncated { summary += " · more on the next page" }
-        s += "<p class=\"summary\">\(summary)</p>"
-        let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref)
+        if !find.isEmpty { summary = "Names starting with “\(htmlEscape(find))”: " + summary }
+        // Finding pays off in folders larger than a glance; a small one stays uncluttered.
+        if !find.isEmpty || trail.number > 1 || page.isTruncated || page.commonPrefixes.count + objects.count > 20 {
+            s += findBar(folderHref: folderHref, find: find)
+        }
+        s += "<p class=\"summary\" id=\"summary\">\(summary)</p>"
+        let pagerHTML = pager(page: page, trail: trail, folderHref: folderHref, find: find)
         s += pagerHTML.isEmpty ? "" : "<div class=\"pager-top\">" + pagerHTML + "</div>"
 
         // The script adds per-file copy buttons: the s3 URL is this prefix plus the name shown.
         s += "<table class=\"listing\" data-s3-prefix=\"\(htmlEscape("s3://" + bucket + "/" + prefix))\">"
-        s += "<thead><tr><th class=\"name\">Name</th><th class=\"size\">Size</th>"
-        s += "<th class=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Download</span></th></tr></thead><tbody>"
+        // Without the script the headers are plain text and the rows stay in S3 order (by name);
+        // the script turns them into sort buttons (x2s3.js).
+        s += "<thead><tr><th class=\"name\" data-sort=\"name\">Name</th><th class=\"size\" data-sort=\"size\">Size</th>"
+        s += "<th class=\"date\" data-sort=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Raw and download</span></th></tr></thead><tbody>"
         let parent = segments.isEmpty ? context.home : context.href(bucket: bucket, key: segments.dropLast().map { $0 + "/" }.joined())
         if context.links(parent) {
             s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
@@ -59,18 +67,25 @@ extension HTMLPages {
         for o in objects {
             let name = String(o.key.dropFirst(prefix.count))
             let href = htmlEscape(context.href(bucket: bucket, key: o.key))
-            s += "<tr class=\"file\"><td class=\"name\">\(icon("file"))<a href=\"\(href)\">\(htmlEscape(name))</a></td>"
+            // Names a preview can show lead to it; the raw object stays one click away.
+            let preview = Preview.linksToPreview(name: MediaType.lastSegment(o.key))
+            s += "<tr class=\"file\" data-size=\"\(o.size)\" data-date=\"\(o.lastModified.seconds)\"><td class=\"name\">\(icon("file"))"
+            s += "<a href=\"\(preview ? href + "?preview" : href)\">\(htmlEscape(name))</a></td>"
             s += "<td class=\"size\" title=\"\(grouped(o.size)) bytes\">\(humanSize(o.size))</td>"
-            s += "<td class=\"date\"><time datetime=\"\(HTTPDate.iso8601(o.lastModified.seconds))\">\(shortDate(o.lastModified.seconds))</time></td>"
-            s += "<td class=\"dl\"><a href=\"\(href)\" download title=\"Download\" aria-label=\"Download \(htmlEscape(name))\">\(icon("down"))</a></td></tr>"
+            s += "<td class=\"date\"><time datetime=\"\(HTTPDate.iso8601(o.lastModified.seconds))\">\(shortDate(o.lastModified.seconds))</time></td><td class=\"dl\">"
+            if preview {
+                s += "<a class=\"raw\" href=\"\(href)\" title=\"Raw\" aria-label=\"Raw \(htmlEscape(name))\">\(icon("raw"))</a>"
+            }
+            s += "<a href=\"\(href)\" download title=\"Download\" aria-label=\"Download \(htmlEscape(name))\">\(icon("down"))</a></td></tr>"
         }
         if page.commonPrefixes.isEmpty && objects.isEmpty {
-            s += "<tr class=\"empty\"><td colspan=\"4\">This folder is empty.</td></tr>"
+            let empty = find.isEmpty ? "This folder is empty." : "No names here start with “\(htmlEscape(find))”."
+            s += "<tr class=\"empty\"><td colspan=\"4\">\(empty)</td></tr>"
         }
         s += "</tbody></table>"
         s += pagerHTML
 
-        var xml = context.bucketRoot(bucket) + "?list-type=2&delimiter=%2F&prefix=" + urlSegment(prefix)
+        var xml = context.bucketRoot(bucket) + "?list-type=2&delimiter=%2F&prefix=" + urlSegment(prefix + find)
         if let token = trail.token { xml += "&continuation-token=" + urlSegment(token) }
         return s + "</main>" + foot(context: context, extra: "<a href=\"\(htmlEscape(xml))\">this page as S3 XML</a>")
     }
@@ -129,22 +144,41 @@ extension HTMLPages {
         return s + "</section>"
     }
 
-    /// Previous / first / next, built from the trail carried in the URL.
-    static func pager(page: ListPage, trail: PageTrail, folderHref: String) -> String {
+    /// The search form (a GET of the folder URL with `find`, no script needed) and the filter
+    /// box the script reveals, which hides the rows of this page whose names do not match.
+    static func findBar(folderHref: String, find: String) -> String {
+        var s = "<div class=\"find-bar\"><form class=\"find\" role=\"search\" method=\"get\" action=\"\(htmlEscape(folderHref))\">"
+        s += "<label for=\"find\">Find names starting with</label>"
+        s += "<input type=\"search\" id=\"find\" name=\"find\" value=\"\(htmlEscape(find))\" autocomplete=\"off\" spellcheck=\"false\">"
+        s += "<button type=\"submit\" class=\"btn\">Find</button>"
+        if !find.isEmpty { s += "<a class=\"btn clear\" href=\"\(htmlEscape(folderHref))\">Clear</a>" }
+        s += "</form><div class=\"filter\" hidden><label for=\"filter\">Filter this page</label>"
+        s += "<input type=\"search\" id=\"filter\" autocomplete=\"off\" spellcheck=\"false\" aria-controls=\"summary\">"
+        return s + "</div></div>"
+    }
+
+    /// Previous / first / next, built from the trail carried in the URL; a search's `find`
+    /// goes along on every link.
+    static func pager(page: ListPage, trail: PageTrail, folderHref: String, find: String = "") -> String {
         let next = page.isTruncated ? page.nextContinuationToken : nil
         guard trail.number > 1 || next != nil else { return "" }
+        let findQuery = find.isEmpty ? "" : "find=" + urlSegment(find)
+        func withFind(_ q: String) -> String {
+            guard !findQuery.isEmpty else { return q }
+            return q.isEmpty ? "?" + findQuery : q + "&" + findQuery
+        }
         var s = "<nav class=\"pager\" aria-label=\"Pages\">"
         if let q = trail.previousQuery {
-            s += "<a class=\"btn prev\" rel=\"prev\" href=\"\(htmlEscape(folderHref + q))\">← Previous</a>"
+            s += "<a class=\"btn prev\" rel=\"prev\" href=\"\(htmlEscape(folderHref + withFind(q)))\">← Previous</a>"
         } else {
             s += "<span class=\"btn disabled\">← Previous</span>"
         }
-        if trail.number > 2 { s += "<a class=\"btn first\" href=\"\(htmlEscape(folderHref))\">First page</a>" }
+        if trail.number > 2 { s += "<a class=\"btn first\" href=\"\(htmlEscape(folderHref + withFind("")))\">First page</a>" }
         s += "<span class=\"pageno\">Page \(trail.number)</span>"
         if let next {
-            let room = 7600 - folderHref.utf8.count - urlSegment(next).utf8.count
+            let room = 7600 - folderHref.utf8.count - urlSegment(next).utf8.count - findQuery.utf8.count
             let q = trail.nextQuery(nextToken: next, budget: max(0, min(PageTrail.defaultBudget, room)))
-            s += "<a class=\"btn next\" rel=\"next\" href=\"\(htmlEscape(folderHref + q))\">Next →</a>"
+            s += "<a class=\"btn next\" rel=\"next\" href=\"\(htmlEscape(folderHref + withFind(q)))\">Next →</a>"
         } else {
             s += "<span class=\"btn disabled\">Next →</span>"
         }

@@ -116,6 +116,7 @@ public enum HTMLPages {
         + "<symbol id=\"i-bucket\" viewBox=\"0 0 16 16\"><ellipse cx=\"8\" cy=\"3.5\" rx=\"6\" ry=\"2\" fill=\"none\" stroke=\"currentColor\"/><path d=\"M2 3.5v9c0 1.1 2.7 2 6 2s6-.9 6-2v-9\" fill=\"none\" stroke=\"currentColor\"/></symbol>"
         + "<symbol id=\"i-up\" viewBox=\"0 0 16 16\"><path d=\"M8 13V3M3.5 7.5 8 3l4.5 4.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.6\"/></symbol>"
         + "<symbol id=\"i-down\" viewBox=\"0 0 16 16\"><path d=\"M8 2v9M3.5 6.5 8 11l4.5-4.5M3 14h10\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.6\"/></symbol>"
+        + "<symbol id=\"i-raw\" viewBox=\"0 0 16 16\"><path d=\"M9 2.5h4.5V7M13.5 2.5 7.5 8.5M11.5 9.5v4h-9v-9h4\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"/></symbol>"
         + "<symbol id=\"i-data\" viewBox=\"0 0 16 16\"><path d=\"M2 2h5v5H2zM9 2h5v5H9zM2 9h5v5H2zM9 9h5v5H9z\" fill=\"currentColor\"/></symbol>"
         + "</defs></svg>"
 

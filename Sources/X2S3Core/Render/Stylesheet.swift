@@ -1,5 +1,5 @@
-/// The page assets written as text: one stylesheet (light and dark), the copy-button script
-/// (progressive enhancement only: every page works without it) and the SVG logo.
+/// The page assets written as text: one stylesheet (light and dark) and the SVG logo (the
+/// script: PageScript.swift).
 enum Stylesheet {
     static let css = """
     :root{color-scheme:light dark;--bg:#f5f7f9;--fg:#18212b;--muted:#5f6b7a;--card:#fff;--line:#e3e7ec;
@@ -80,48 +80,43 @@ enum Stylesheet {
     @media (prefers-color-scheme:dark){.badge.err{background:#4a1d19;color:#f6c3bd}}
     main.error dl.facts code{overflow-wrap:anywhere}
     main.error .actions .icon{margin-right:.4rem}
+    .find-bar{display:flex;flex-wrap:wrap;gap:.6rem 1.5rem;align-items:center;margin:.2rem 0 .6rem}
+    .find-bar form,.find-bar .filter{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}
+    .find-bar .filter[hidden]{display:none}
+    .find-bar label{font-size:.78rem;font-weight:700;letter-spacing:.04em;color:var(--muted)}
+    .find-bar input{font:inherit;font-size:.9rem;padding:.32rem .6rem;border:1px solid var(--line);border-radius:8px;
+    background:var(--card);color:var(--fg);width:14rem;max-width:60vw}
+    .find-bar input:focus,button.sort:focus-visible,.btn:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
+    .find-bar button.btn{cursor:pointer;font:inherit;font-size:.9rem;padding:.32rem .9rem}
+    button.sort{font:inherit;letter-spacing:inherit;text-transform:inherit;color:inherit;background:none;border:0;padding:0;cursor:pointer}
+    button.sort::after{content:"";display:inline-block;width:1em;margin-left:.2rem}
+    th[aria-sort=ascending] button.sort::after{content:"▲"}th[aria-sort=descending] button.sort::after{content:"▼"}
+    th[aria-sort] button.sort:hover{color:var(--accent)}
+    table.listing .dl{width:4.2rem;white-space:nowrap}td.dl a+a{margin-left:.5rem}
+    main.preview-page h1 .icon{width:22px;height:22px;vertical-align:-4px}
+    dl.file-facts{margin:.2rem 0 1rem}
+    main.preview-page .actions{margin:0 0 1rem}main.preview-page .actions .icon{margin-right:.4rem}
+    .note{color:var(--muted);background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.7rem 1rem}
+    pre.preview{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem 1.2rem;overflow:auto;
+    max-height:75vh;margin:0;box-shadow:var(--shadow)}
+    pre.preview code{white-space:pre-wrap;overflow-wrap:anywhere}
+    pre.json .k{color:#7a3e9d}pre.json .s{color:#2b7a3d}pre.json .n{color:#b35c00}pre.json .l{color:#0a6b7c;font-weight:600}
+    @media (prefers-color-scheme:dark){pre.json .k{color:#d2a8ff}pre.json .s{color:#8fd19e}pre.json .n{color:#f0b072}pre.json .l{color:#5cc0d0}}
+    article.markdown{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:.6rem 1.6rem 1rem;
+    box-shadow:var(--shadow);overflow-wrap:anywhere}
+    article.markdown pre{background:var(--code);padding:.7rem 1rem;border-radius:8px;overflow:auto}
+    article.markdown :not(pre)>code{background:var(--code);padding:.05rem .3rem;border-radius:4px}
+    article.markdown blockquote{margin:.8rem 0;padding:.1rem 1rem;border-left:3px solid var(--line);color:var(--muted)}
+    article.markdown img{max-width:100%}
+    .table-wrap{overflow:auto;max-height:75vh;width:fit-content;max-width:100%;border:1px solid var(--line);border-radius:10px;background:var(--card);box-shadow:var(--shadow)}
+    table.grid{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-nums}
+    table.grid th,table.grid td{border-bottom:1px solid var(--line);border-right:1px solid var(--line);padding:.3rem .7rem;
+    text-align:left;white-space:pre-wrap;vertical-align:top}
+    table.grid th{background:var(--head);position:sticky;top:0}
+    figure.image{margin:0;padding:1rem;background:var(--card);border:1px solid var(--line);border-radius:10px;text-align:center;
+    background-image:conic-gradient(var(--head) 25%,transparent 0 50%,var(--head) 0 75%,transparent 0);background-size:20px 20px}
+    figure.image img{max-width:100%;height:auto}
     @media (max-width:640px){main{padding:1rem}table.listing .date{display:none}table.listing .size{width:auto}}
-    """
-
-    /// Reveals the copy buttons and copies the text of the element they name; adds a button
-    /// for each file's `s3://` and `https://` URL (the https one is the link's own, resolved by
-    /// the browser; the s3 one is the folder's prefix plus the name as shown).
-    static let script = """
-    function copied(b, label) {
-      b.textContent = "Copied"; setTimeout(function () { b.textContent = label; }, 1500);
-    }
-    function copy(text, b, label) {
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(function () { copied(b, label); }, function () {});
-        return;
-      }
-      var t = document.createElement("textarea");
-      t.value = text; t.setAttribute("readonly", ""); t.style.position = "fixed"; t.style.opacity = "0";
-      document.body.appendChild(t); t.select();
-      try { if (document.execCommand("copy")) copied(b, label); } catch (e) {}
-      document.body.removeChild(t);
-    }
-    document.querySelectorAll("button[data-copy]").forEach(function (b) {
-      var el = document.getElementById(b.getAttribute("data-copy"));
-      if (!el) return;
-      b.hidden = false;
-      b.addEventListener("click", function () { copy(el.textContent, b, "Copy"); });
-    });
-    document.querySelectorAll("table.listing[data-s3-prefix]").forEach(function (table) {
-      var prefix = table.getAttribute("data-s3-prefix");
-      table.querySelectorAll("tr.file td.name").forEach(function (td) {
-        var a = td.querySelector("a");
-        if (!a) return;
-        [["s3", prefix + a.textContent], ["https", a.href]].forEach(function (p) {
-          var b = document.createElement("button");
-          b.type = "button"; b.className = "copy mini"; b.textContent = p[0];
-          b.setAttribute("data-url", p[1]); b.title = "Copy " + p[1];
-          b.setAttribute("aria-label", "Copy the " + p[0] + " URL of " + a.textContent);
-          b.addEventListener("click", function () { copy(p[1], b, p[0]); });
-          td.appendChild(b);
-        });
-      });
-    });
     """
 
     static let logo = """

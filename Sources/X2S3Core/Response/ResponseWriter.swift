@@ -53,6 +53,7 @@ public struct ResponseWriter<S: ResponseSink>: ~Copyable {
             out.append("\r\n")
             try? w.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<out.count])))
         }
+        w.bytesWritten = 0  // the head is not body (logs, x2s3_response_bytes_total)
         return w
     }
 }
@@ -99,7 +100,7 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
     /// Set once the sink has thrown; the rest of the response is dropped.
     public private(set) var failed: SinkError?
     /// Body bytes accepted so far (for logs).
-    public private(set) var bytesWritten: UInt64 = 0
+    public internal(set) var bytesWritten: UInt64 = 0
 
     init(sink: S) { self.sink = sink }
 

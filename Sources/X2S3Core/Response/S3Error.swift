@@ -1,3 +1,5 @@
+public import WorkerPool
+
 /// Every error x2s3 answers with. `wire` is the one table of what a client sees of each:
 /// status, S3 code, message, the document's extra fields and the response's extra headers.
 /// Renderers only read it (`S3XML.error` for the document, `Dispatcher.errorResponse` for the
@@ -42,10 +44,23 @@ public enum S3Error: Error, Equatable, Sendable {
     /// `error` as the client sees it, plus a detail for the request's log line only (libcurl's
     /// text of a transport failure: addresses and certificate problems are the operator's).
     indirect case detailed(S3Error, detail: String)
+    /// `error` as the client sees it, caused by a failed upstream exchange: the request's log
+    /// line is a warning naming `cause` (and `detail`), and the failure is counted
+    /// (`x2s3_upstream_errors_total`).
+    indirect case upstreamFailure(S3Error, cause: PoolStats.UpstreamCause, detail: String)
 
     /// What the log line of a request answered with this error adds to its message.
     public var logDetail: String? {
-        if case .detailed(_, let detail) = self { return detail }
+        switch self {
+        case .detailed(_, let detail): return detail
+        case .upstreamFailure(_, _, let detail): return detail.isEmpty ? nil : detail
+        default: return nil
+        }
+    }
+
+    /// Why the upstream failed, when an upstream failure is what this error reports.
+    public var upstreamCause: PoolStats.UpstreamCause? {
+        if case .upstreamFailure(_, let cause, _) = self { return cause }
         return nil
     }
 
@@ -169,7 +184,7 @@ public enum S3Error: Error, Equatable, Sendable {
             return Wire(502, .badGateway, message)
         case .upstream(let status, let code, let message):
             return Wire(status, code, message)
-        case .detailed(let error, _):
+        case .detailed(let error, _), .upstreamFailure(let error, _, _):
             return error.wire
         case .invalidAccessKeyId(let accessKey):
             return Wire(403, .invalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.",

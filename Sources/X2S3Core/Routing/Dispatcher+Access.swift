@@ -45,10 +45,10 @@ extension Dispatcher {
     private mutating func authorize(_ routed: inout RoutedRequest, capability token: String) -> Bool {
         let within: (target: Target, key: String)?
         switch routed.route {
-        case .robots, .asset, .preflight: return false
+        case .robots, .asset, .preflight, .health, .metrics: return false
         case .error: return true
         case .listBuckets, .acl, .location: within = nil
-        case .object(let t, _, let key): within = (t, key)
+        case .object(let t, _, let key), .preview(let t, _, let key): within = (t, key)
         case .browse(let t, _, let prefix): within = (t, prefix)
         case .listObjects(let t, _, let query): within = (t, query.prefix)
         }

@@ -10,17 +10,19 @@ extension Dispatcher {
 
     mutating func browse(target: Target, bucket: String, prefix: String, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
         let trail = PageTrail(query: request.query)
+        // The search form's text: the listing's prefix is the folder's plus it.
+        let find = request.queryValue("find").flatMap { $0 } ?? ""
         var query = ListQuery(version: .v2)
-        query.prefix = prefix
+        query.prefix = prefix + find
         query.delimiter = "/"
         query.maxKeys = Self.browsePageSize
         query.continuationToken = trail.token
         let backend = try backend(for: target)
         let page = try backend.list(query)
         // The metadata documents sort first in their folder, so the first page shows them.
-        let dataset = trail.token == nil ? detectDataset(in: page, prefix: prefix, backend: backend) : nil
+        let dataset = trail.token == nil && find.isEmpty ? detectDataset(in: page, prefix: prefix, backend: backend) : nil
         let html = HTMLPages.browse(bucket: bucket, prefix: prefix, page: page, trail: trail, dataset: dataset,
-                                    context: pageContext(request, routed))
+                                    context: pageContext(request, routed), find: find)
         return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
     }
 
@@ -46,7 +48,7 @@ extension Dispatcher {
         let context = pageContext(request, routed)
         var folder: (target: Target, bucket: String, prefix: String)?
         switch routed.route {
-        case .object(let t, let bucket, let key): folder = (t, bucket, Self.parentPrefix(key))
+        case .object(let t, let bucket, let key), .preview(let t, let bucket, let key): folder = (t, bucket, Self.parentPrefix(key))
         case .browse(let t, let bucket, let prefix) where !prefix.isEmpty: folder = (t, bucket, Self.parentPrefix(prefix))
         default: folder = nil
         }
@@ -96,12 +98,8 @@ extension Dispatcher {
         let limit = Datasets.maxDocumentBytes
         do {
             let body = try backend.open(key, range: .closed(0, limit - 1))
-            let size = body.info.size
-            guard size <= limit, body.available.lowerBound == 0, body.available.upperBound >= size else { return nil }
-            var writer = BodyWriter(sink: CollectingSink(limit: Int(limit)))
-            try body.stream(0..<size, into: &writer)
-            guard writer.failed == nil else { return nil }
-            return writer.finish().bytes
+            guard body.info.size <= limit else { return nil }
+            return collect(body, size: body.info.size)
         } catch {
             logger.debug("dataset metadata not read", metadata: ["key": "\(key)", "error": "\(error)"])
             return nil

@@ -1,9 +1,9 @@
 /// The route handlers: each turns a route into a `Response` or throws an `S3Error`.
 extension Dispatcher {
-    mutating func run(_ routed: RoutedRequest, _ request: S3Request, requestID: String) -> Response {
+    mutating func run(_ routed: RoutedRequest, _ request: S3Request, params: [String: String], requestID: String) -> Response {
         let isHead = request.method == "HEAD"
         do {
-            return try respond(routed, request)
+            return try respond(routed, request, params: params)
         } catch {
             var e = error
             // Key-only buckets: a miss must not tell an outsider whether a key exists.
@@ -13,10 +13,14 @@ extension Dispatcher {
         }
     }
 
-    private mutating func respond(_ routed: RoutedRequest, _ request: S3Request) throws(S3Error) -> Response {
+    private mutating func respond(_ routed: RoutedRequest, _ request: S3Request, params: [String: String]) throws(S3Error) -> Response {
         switch routed.route {
         case .error(let e):
             throw e
+        case .health:
+            return health(params)
+        case .metrics:
+            return try metrics(params)
         case .robots:
             return Response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("User-agent: *\nDisallow: /".utf8))
         case .asset(let name):
@@ -43,6 +47,8 @@ extension Dispatcher {
             return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: region).utf8))
         case .object(let target, _, let key):
             return try object(target: target, key: key, request: request)
+        case .preview(let target, let bucket, let key):
+            return try preview(target: target, bucket: bucket, key: key, request: request, routed: routed)
         }
     }
 
@@ -147,8 +153,9 @@ extension Route {
     /// The target a route addresses, if any (for hidden-bucket masking).
     var target: Target? {
         switch self {
-        case .listObjects(let t, _, _), .browse(let t, _, _), .acl(let t), .location(let t), .object(let t, _, _): return t
-        case .robots, .asset, .preflight, .listBuckets, .error: return nil
+        case .listObjects(let t, _, _), .browse(let t, _, _), .acl(let t), .location(let t), .object(let t, _, _),
+             .preview(let t, _, _): return t
+        case .robots, .asset, .preflight, .listBuckets, .health, .metrics, .error: return nil
         }
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import WorkerPool
 import Posix
 import Deflate
 
@@ -23,6 +24,14 @@ public struct Dispatcher {
     public let checksSignatures: Bool
     /// The clock signatures are checked against; nil is the system's (tests fix it).
     public var fixedNow: Int64?
+    /// The pool-wide counters (`/_x2s3/metrics`, `/_x2s3/health`); nil counts nothing.
+    public var stats: PoolStats?
+    /// Bucket rows in `stats`, by configured name, once claimed.
+    var bucketRows: [String: Int] = [:]
+    /// The listing cache's hits and misses already added to `stats`.
+    var reportedCache = (hits: 0, misses: 0)
+    /// Reachability probes by lower-cased target name (health).
+    var probes: [String: Probe] = [:]
 
     public init(config: Config, logger: Logger) {
         self.config = config
@@ -41,6 +50,8 @@ public struct Dispatcher {
         var body: Body
         /// Added to the request's log line (an error's `logDetail`).
         var logDetail: String?
+        /// The response reports a failed upstream exchange: logged as a warning, counted.
+        var upstreamCause: PoolStats.UpstreamCause?
         /// A document x2s3 made (page, listing, error, asset), as opposed to an object's bytes:
         /// only these may be compressed.
         var generated = false
@@ -85,19 +96,23 @@ public struct Dispatcher {
     private mutating func handle(params: [String: String], sink: inout AnySink) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
-        let request: S3Request
+        var request: S3Request
         var routed: RoutedRequest
         var response: Response
         var isPrivate = false
+        // A request answered SlowDown is still counted as what it asked for.
+        var shed: (S3Request, RoutedRequest)?
         do throws(S3Error) {
-            if shedding || waitedTooLong(params) {
-                throw .slowDown("Please reduce your request rate.")
-            }
             request = try S3Request.parse(params: params)
             routed = Router.route(request, config: config)
+            // Health answers even then, with a 503 that says why (`health`).
+            if case .health = routed.route {} else if shedding || waitedTooLong(params) {
+                shed = (request, routed)
+                throw .slowDown("Please reduce your request rate.")
+            }
             isPrivate = authorize(&routed, request, params: params)
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
-            response = run(routed, request, requestID: requestID)
+            response = run(routed, request, params: params, requestID: requestID)
         } catch {
             request = S3Request(method: (params["REQUEST_METHOD"] ?? "GET").uppercased(), rawPath: "/", path: "/",
                                 query: [], host: params["HTTP_HOST"], scheme: "http",
@@ -137,11 +152,26 @@ public struct Dispatcher {
         ]
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
-        if clientGone {
+        let elapsed = ContinuousClock.now - started
+        // An upstream that fails mid-body: its cause, as for a failure before the head.
+        let streamCause = (streamError as? S3Error)?.upstreamCause
+        count(shed?.0 ?? request, shed?.1 ?? routed, status: response.head.status, bytes: Int(sent),
+              microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000,
+              upstreamCause: response.upstreamCause ?? (clientGone ? nil : streamCause))
+        if let cause = response.upstreamCause, !clientGone, streamError == nil {
+            meta["upstream.cause"] = .string(cause.name)
+            if let bucket = routed.bucket { meta["bucket"] = .string(bucket) }
+            logger.warning("upstream failure", metadata: meta, source: Self.logSource)
+        } else if clientGone {
             meta["outcome"] = "client gone"
             logger.info("request cancelled", metadata: meta, source: Self.logSource)
         } else if let streamError {
-            meta["error"] = "\(streamError)"
+            if let e = streamError as? S3Error, let cause = e.upstreamCause {
+                meta["upstream.cause"] = .string(cause.name)
+                meta["error"] = .string(e.logDetail ?? e.wire.message)
+            } else {
+                meta["error"] = "\(streamError)"
+            }
             logger.warning("stream cut", metadata: meta, source: Self.logSource)
         } else {
             logger.info("request", metadata: meta, source: Self.logSource)
@@ -158,7 +188,7 @@ public struct Dispatcher {
     /// Documents smaller than this are sent as they are (they fit a packet either way).
     static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, "HTTP_AUTHORIZATION"]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam, "HTTP_AUTHORIZATION"]
 
     /// Compresses a generated document when nginx says the client takes gzip. Objects are never
     /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same
@@ -188,11 +218,12 @@ public struct Dispatcher {
     /// S3 server, and listings (a large directory).
     static func mayTakeLong(_ route: Route) -> Bool {
         switch route {
-        case .listObjects, .browse: return true
+        case .listObjects, .browse, .preview: return true
         case .acl(let t), .location(let t), .object(let t, _, _):
             if case .s3 = t.kind { return true }
             return false
-        case .robots, .asset, .preflight, .listBuckets, .error: return false
+        case .health: return true  // may probe upstreams
+        case .robots, .asset, .preflight, .listBuckets, .metrics, .error: return false
         }
     }
 
@@ -229,6 +260,7 @@ public struct Dispatcher {
         }
         for h in w.headers { r.head.add(h.name, h.value) }
         r.logDetail = error.logDetail
+        r.upstreamCause = error.upstreamCause
         return r
     }
 }

@@ -19,6 +19,12 @@ public enum Route: Sendable, Equatable {
     case location(target: Target)
     /// GetObject/HeadObject
     case object(target: Target, bucket: String, key: String)
+    /// `<object URL>?preview` with the UI on: an HTML page showing the object (operation `Preview`).
+    case preview(target: Target, bucket: String, key: String)
+    /// `/_x2s3/health` on the base host: the pool's status as JSON.
+    case health
+    /// `/_x2s3/metrics` on the base host: the pool-wide counters, Prometheus text format.
+    case metrics
     /// An error decided before any backend is touched.
     case error(S3Error)
 }
@@ -37,4 +43,6 @@ public struct RoutedRequest: Sendable, Equatable {
     /// The token of a capability link (`/_x2s3/c/<token>/bucket/key`), unverified: the
     /// dispatcher checks it before any storage access.
     public var capability: String? = nil
+    /// The request names a key inside the bucket (what an error's operation is counted as).
+    public var hasKey = false
 }

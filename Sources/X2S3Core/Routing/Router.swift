@@ -10,6 +10,11 @@ public enum Router {
         "versions", "website", "partNumber", "versionId", "session",
     ]
 
+    /// The paths x2s3 answers for itself, on the base host only.
+    public static let ownPrefix = "/_x2s3/"
+    public static let healthPath = "/_x2s3/health"
+    public static let metricsPath = "/_x2s3/metrics"
+
     /// Assets compiled into the binary, by URL path.
     static let assetPaths: [String: String] = [
         "/favicon.ico": "favicon.ico",
@@ -55,10 +60,17 @@ public enum Router {
             key = path.dropFirst()
             routed.virtualHost = true
         } else {
+            // x2s3's own paths: no bucket can be named `_x2s3` (S3 names start with a letter or
+            // digit, and the config refuses it), and on a bucket's virtual host they are keys.
+            if path.utf8.count > 7, path.hasPrefix(Self.ownPrefix) {
+                if path == Self.healthPath { routed.route = .health; return routed }
+                if path == Self.metricsPath { routed.route = .metrics; return routed }
+            }
             let split = splitBucket(path)
             bucketName = String(split.bucket)
             key = split.key ?? ""
         }
+        routed.hasKey = !key.isEmpty
         if bucketName.isEmpty {
             routed.route = .listBuckets(html: html)
             routed.varyAccept = true
@@ -99,6 +111,13 @@ public enum Router {
                 routed.route = target.browseable ? .browse(target: target, bucket: bucketName, prefix: String(key)) : .error(.accessDenied)
                 return routed
             }
+        }
+        // x2s3's own parameter, for people: the object's page. Without the UI it means nothing
+        // and the URL stays a GetObject (S3 ignores parameters it does not know).
+        if config.ui, request.hasQuery("preview") {
+            routed.varyAccept = true
+            routed.route = .preview(target: target, bucket: bucketName, key: String(key))
+            return routed
         }
         routed.route = .object(target: target, bucket: bucketName, key: String(key))
         return routed
