@@ -274,3 +274,26 @@ def test_curl_aws_sigv4_reads_the_private_bucket(lab):
     cmd[5] = f"{LAB_KEY}:wrong"
     body, _, status = subprocess.run(cmd, capture_output=True, timeout=60).stdout.rpartition(b"\n")
     assert status == b"403" and b"<Code>SignatureDoesNotMatch</Code>" in body
+
+
+def test_a_rotated_secret_takes_effect_on_sighup(tmp_path):
+    import os
+    import signal
+    import time
+    make_tree(tmp_path)
+    with private_server(tmp_path) as srv:
+        assert client(srv).get_object(Bucket="lab", Key="hello.txt")["Body"].read() == b"private hello\n"
+        (tmp_path / "lab.secret").write_text("rotated-secret\n")
+        os.kill(int((srv.run_dir / "x2s3.pid").read_text()), signal.SIGHUP)
+        deadline = time.monotonic() + 10  # the new generation of workers takes over
+        while time.monotonic() < deadline:
+            try:
+                if client(srv, LAB_KEY, "rotated-secret").get_object(Bucket="lab", Key="hello.txt")["Body"].read():
+                    break
+            except ClientError:
+                time.sleep(0.2)
+        assert client(srv, LAB_KEY, "rotated-secret").get_object(Bucket="lab", Key="hello.txt")["Body"].read() == b"private hello\n"
+        with pytest.raises(ClientError) as e:
+            client(srv).get_object(Bucket="lab", Key="hello.txt")
+        assert error_of(e) == ("SignatureDoesNotMatch", 403)
+        assert "rotated-secret" not in srv.log() and LAB_SECRET not in srv.log()
