@@ -36,7 +36,9 @@ enum Worker {
                 guard try request.accept() else { break }
                 row?.markBusy()
                 slot?.mark(busy)
-                let params = request.params(only: .x2s3)
+                var params = request.params(only: .x2s3)
+                // A signature may cover any header: then the verifier needs them all.
+                if dispatcher.checksSignatures, Dispatcher.needsAllParams(params) { params = request.params() }
                 let complete = request.withOutput { output in
                     var sink = FastCGISink(output: output, row: row)
                     return dispatcher.handle(params: params, sink: &sink)

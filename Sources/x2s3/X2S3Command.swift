@@ -21,8 +21,20 @@ struct X2S3Command: ParsableCommand {
             Under spawn-fcgi (listening socket on fd 0): serves on fd 0. With --socket: runs its own \
             pool (SIGTERM drains, SIGHUP reloads the config). Without either, inside a CGI \
             environment: answers one request on stdout.
-            """
+            """,
+        subcommands: [Presign.self]
     )
+
+    /// `presign` is handed its arguments directly: parsed as a subcommand, its `--config` would
+    /// be taken by this command's option of the same name.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "presign" {
+            Presign.main(Array(arguments.dropFirst()))
+        } else {
+            main(arguments)
+        }
+    }
 
     @Option(help: "Config file (default: $X2S3_CONFIG, else ./config.yaml).")
     var config: String?

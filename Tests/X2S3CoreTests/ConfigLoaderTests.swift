@@ -194,8 +194,8 @@ final class ConfigLoaderTests {
     }
 
     @Test(arguments: [
-        ("lgo_level: INFO", "config.yaml:1:1: lgo_level: unknown key (expected one of: log_level, log_format, ui, virtual_buckets, base_url, local_path, local_name, client_options, targets, pool, listing_cache, viewers, metrics_file)"),
-        ("targets: [{name: a, brwseable: false}]", "config.yaml:1:21: targets[0].brwseable: unknown key (expected one of: name, browseable, client, options)"),
+        ("lgo_level: INFO", "config.yaml:1:1: lgo_level: unknown key (expected one of: log_level, log_format, ui, virtual_buckets, base_url, local_path, local_name, client_options, targets, pool, listing_cache, viewers, metrics_file, credentials)"),
+        ("targets: [{name: a, brwseable: false}]", "config.yaml:1:21: targets[0].brwseable: unknown key (expected one of: name, browseable, private, client, options)"),
         ("targets: [{name: a, client: file, options: {pth: /tmp}}]", "config.yaml:1:45: targets[0].options.pth: unknown file option (expected one of: path, buffer_size, calculate_etags, offload, virtual_prefix)"),
         ("targets: [{name: a, options: {bucekt: b}}]", "config.yaml:1:31: targets[0].options.bucekt: unknown s3 option (expected one of: bucket, prefix, endpoint, access_key_path, secret_key_path, region, proxy_etag, ca_bundle, config, max_pool_connections)"),
         ("client_options: {fiel: {}}", "config.yaml:1:18: client_options.fiel: unknown key (expected one of: file, s3, aioboto)"),

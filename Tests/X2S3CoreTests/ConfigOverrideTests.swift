@@ -253,8 +253,8 @@ struct ConfigTemplateTests {
         let fd = ConfigFiles.read(Self.templatePath)
         guard case .success(let text) = fd else { Issue.record("cannot read the template"); return }
         let keys = RawSettings.topKeys + ClientKind.file.optionKeys + ClientKind.s3.optionKeys
-            + ["name", "browseable", "client", "connect_timeout", "read_timeout", "retries", "max_attempts",
-               "total_max_attempts", "addressing_style", "region_name"]
+            + ["name", "browseable", "private", "client", "connect_timeout", "read_timeout", "retries", "max_attempts",
+               "total_max_attempts", "addressing_style", "region_name"] + RawSettings.credentialKeys
         for key in keys {
             #expect(text.contains(key), "config.template.yaml does not mention \(key)")
         }

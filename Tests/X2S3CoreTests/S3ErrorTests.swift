@@ -90,6 +90,25 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         // The detail is the log's: the client sees the wrapped error exactly.
         ErrorRow(.detailed(.serviceUnavailable("Not now."), detail: "upstream: SSL certificate problem"), 503, "ServiceUnavailable", "Not now.",
                  "<Code>ServiceUnavailable</Code><Message>Not now.</Message>" + res, headers: ["Retry-After: 1"]),
+        // The authentication errors name no Resource, as S3's do.
+        ErrorRow(.invalidAccessKeyId(accessKey: "AK<1>"), 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.",
+                 "<Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message><AWSAccessKeyId>AK&lt;1&gt;</AWSAccessKeyId>"),
+        ErrorRow(.signatureDoesNotMatch(.init(accessKey: "AK", stringToSign: "A\nb", signatureProvided: "ab", canonicalRequest: "G&")),
+                 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+                 "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message><AWSAccessKeyId>AK</AWSAccessKeyId><StringToSign>A\nb</StringToSign><SignatureProvided>ab</SignatureProvided><StringToSignBytes>41 0a 62</StringToSignBytes><CanonicalRequest>G&amp;</CanonicalRequest><CanonicalRequestBytes>47 26</CanonicalRequestBytes>"),
+        ErrorRow(.accessDeniedBecause("There were headers present in the request which were not signed", fields: [.init("HeadersNotSigned", "host")]),
+                 403, "AccessDenied", "There were headers present in the request which were not signed",
+                 "<Code>AccessDenied</Code><Message>There were headers present in the request which were not signed</Message><HeadersNotSigned>host</HeadersNotSigned>"),
+        ErrorRow(.requestExpired(expires: "600", expiredAt: 1_700_000_600, serverTime: 1_700_000_601), 403, "AccessDenied", "Request has expired",
+                 "<Code>AccessDenied</Code><Message>Request has expired</Message><X-Amz-Expires>600</X-Amz-Expires><Expires>2023-11-14T22:23:20Z</Expires><ServerTime>2023-11-14T22:23:21Z</ServerTime>"),
+        ErrorRow(.requestTimeTooSkewed(requestTime: "20231114T000000Z", serverTime: 1_700_000_000, maxSkewMilliseconds: 900_000), 403,
+                 "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.",
+                 "<Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>20231114T000000Z</RequestTime><ServerTime>2023-11-14T22:13:20Z</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>"),
+        ErrorRow(.authorizationHeaderMalformed("bad", region: "eu-west-1"), 400, "AuthorizationHeaderMalformed", "bad",
+                 "<Code>AuthorizationHeaderMalformed</Code><Message>bad</Message><Region>eu-west-1</Region>"),
+        ErrorRow(.authorizationQueryParametersError("bad"), 400, "AuthorizationQueryParametersError", "bad",
+                 "<Code>AuthorizationQueryParametersError</Code><Message>bad</Message>"),
+        ErrorRow(.invalidRequest("bad"), 400, "InvalidRequest", "bad", "<Code>InvalidRequest</Code><Message>bad</Message>"),
         // Likewise an upstream failure's cause: logged and counted, never shown.
         ErrorRow(.upstreamFailure(.gatewayTimeout("Late."), cause: .timeout, detail: "upstream: timed out"), 504, "GatewayTimeout", "Late.",
                  "<Code>GatewayTimeout</Code><Message>Late.</Message>" + res),
@@ -118,6 +137,14 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         case .badGateway: "badGateway"
         case .upstream: "upstream"
         case .detailed: "detailed"
+        case .invalidAccessKeyId: "invalidAccessKeyId"
+        case .signatureDoesNotMatch: "signatureDoesNotMatch"
+        case .accessDeniedBecause: "accessDeniedBecause"
+        case .requestExpired: "requestExpired"
+        case .requestTimeTooSkewed: "requestTimeTooSkewed"
+        case .authorizationHeaderMalformed: "authorizationHeaderMalformed"
+        case .authorizationQueryParametersError: "authorizationQueryParametersError"
+        case .invalidRequest: "invalidRequest"
         case .upstreamFailure: "upstreamFailure"
         }
     }
@@ -126,6 +153,8 @@ struct ErrorRow: Sendable, CustomTestStringConvertible {
         "noSuchKey", "noSuchBucket", "accessDenied", "invalidArgument", "invalidURI", "invalidRange", "keyTooLong",
         "preconditionFailed", "methodNotAllowed", "corsForbidden", "notImplemented", "badRequest",
         "internalError", "serviceUnavailable", "slowDown", "gatewayTimeout", "badGateway", "upstream", "detailed",
+        "invalidAccessKeyId", "signatureDoesNotMatch", "accessDeniedBecause", "requestExpired", "requestTimeTooSkewed",
+        "authorizationHeaderMalformed", "authorizationQueryParametersError", "invalidRequest",
         "upstreamFailure",
     ]
 

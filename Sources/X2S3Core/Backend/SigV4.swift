@@ -94,13 +94,16 @@ public struct SigV4: Sendable {
     /// The canonical (and wire) query: each name and value RFC 3986-encoded (`/` too), pairs
     /// sorted by encoded name then value, `name=` for an empty value.
     public static func canonicalQuery(_ query: [(String, String)]) -> String {
-        query.map { (encode($0.0, keepSlash: false), encode($0.1, keepSlash: false)) }
-            .sorted { a, b in
-                a.0 != b.0 ? Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8))
-                           : Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8))
-            }
-            .map { "\($0.0)=\($0.1)" }
-            .joined(separator: "&")
+        sortedQuery(query.map { (encode($0.0, keepSlash: false), encode($0.1, keepSlash: false)) })
+    }
+
+    /// Already-encoded pairs sorted by name then value (byte order) and joined.
+    static func sortedQuery(_ encoded: [(String, String)]) -> String {
+        encoded.sorted { a, b in
+            a.0 != b.0 ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8) : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
+        }
+        .map { "\($0.0)=\($0.1)" }
+        .joined(separator: "&")
     }
 
     /// The canonical (and wire) path: RFC 3986 encoding of each byte except unreserved ones

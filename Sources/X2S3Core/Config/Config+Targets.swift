@@ -76,7 +76,7 @@ struct TargetDecoder {
     }
 
     mutating func target(_ v: ConfigValue) throws(ConfigError) -> Target {
-        let fields = try v.fields(allowing: ["name", "browseable", "client", "options"])
+        let fields = try v.fields(allowing: ["name", "browseable", "private", "client", "options"])
         guard let nameValue = present(fields["name"]) else { throw v.error("missing required key name") }
         let name = try Self.name(nameValue)
         var kind = ClientKind.s3  // the original's default client, aioboto
@@ -90,6 +90,7 @@ struct TargetDecoder {
         let context = fields["options"] ?? ConfigValue(node: v.node, path: ConfigValue.join(v.path, "options"), origin: v.origin)
         var target = try Target(name: name, kind: self.kind(kind, options: merged(kind, own: fields["options"]), context: context))
         if let b = present(fields["browseable"]) { target.browseable = try b.bool() }
+        if let p = present(fields["private"]) { target.isPrivate = try p.bool() }
         return target
     }
 

@@ -68,7 +68,7 @@ public enum ConfigLoader {
 /// level, so a bad override is reported against its variable.
 struct RawSettings {
     static let topKeys = ["log_level", "log_format", "ui", "virtual_buckets", "base_url", "local_path", "local_name",
-                          "client_options", "targets", "pool", "listing_cache", "viewers", "metrics_file"]
+                          "client_options", "targets", "pool", "listing_cache", "viewers", "metrics_file", "credentials"]
     static let logLevels = ["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     var top: [String: ConfigValue] = [:]
@@ -156,6 +156,7 @@ struct RawSettings {
         if let v = present("listing_cache") { try config.listingCache.decode(v) }
         if let v = present("viewers") { config.viewers = try Self.viewers(v) }
         if let v = present("metrics_file") { config.metricsFile = try v.nonEmptyString() }
+        if let v = present("credentials") { config.credentials = try Self.credentials(v, targets: config.targets) }
         config.ignoredKeys = decoder.ignoredKeys
         config.warnings = Self.warnings(for: config)
         return config
@@ -176,6 +177,9 @@ struct RawSettings {
             if case .s3(let o) = target.kind, o.readTimeout >= config.pool.stuckAfter {
                 warnings.append("pool.stuck_after (\(config.pool.stuckAfter) s) is not above the read_timeout of target \"\(target.name)\" (\(o.readTimeout) s): a request waiting on a slow upstream is cut when its worker is replaced, before the worker can answer 504")
             }
+        }
+        for target in config.targets where target.isPrivate && !config.credentials.contains(where: { $0.allows(bucket: target.name) }) {
+            warnings.append("target \"\(target.name)\" is private but no credential is allowed on it: every request to it is refused")
         }
         var seen: [String: Int] = [:]
         for (index, target) in config.targets.enumerated() {

@@ -23,6 +23,8 @@ public struct Config: Sendable, Equatable {
     public var listingCache = ListingCacheSettings()
     /// The viewer deployments dataset folders link to (`viewers:`); not a key of the original.
     public var viewers = ViewerSettings()
+    /// Access keys for private targets (`credentials:`); secrets read from their files.
+    public var credentials: [Credential] = []
     /// The file holding the pool-wide counters (`metrics_file`), for workers that share no
     /// leader (spawn-fcgi's); nil: the leader's shared memory, or one worker's own counts.
     public var metricsFile: String?
@@ -100,11 +102,15 @@ public struct Target: Sendable, Equatable {
     public var name: String
     /// `false` makes the bucket key-only: absent from ListBuckets, listings 403, misses 403.
     public var browseable: Bool = true
+    /// `private: true`: only signed requests (or capability links) of a credential allowed on
+    /// this bucket are served.
+    public var isPrivate: Bool = false
     public var kind: Kind
 
-    public init(name: String, browseable: Bool = true, kind: Kind) {
+    public init(name: String, browseable: Bool = true, isPrivate: Bool = false, kind: Kind) {
         self.name = name
         self.browseable = browseable
+        self.isPrivate = isPrivate
         self.kind = kind
     }
 

@@ -53,8 +53,10 @@ extension HTMLPages {
         s += "<thead><tr><th class=\"name\" data-sort=\"name\">Name</th><th class=\"size\" data-sort=\"size\">Size</th>"
         s += "<th class=\"date\" data-sort=\"date\">Last modified (UTC)</th><th class=\"dl\"><span class=\"sr\">Raw and download</span></th></tr></thead><tbody>"
         let parent = segments.isEmpty ? context.home : context.href(bucket: bucket, key: segments.dropLast().map { $0 + "/" }.joined())
-        s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
-        s += "<span>..</span></a> <span class=\"muted\">\(segments.isEmpty ? "all buckets" : "parent folder")</span></td></tr>"
+        if context.links(parent) {
+            s += "<tr class=\"up\"><td class=\"name\" colspan=\"4\"><a href=\"\(htmlEscape(parent))\">\(icon("up"))"
+            s += "<span>..</span></a> <span class=\"muted\">\(segments.isEmpty ? "all buckets" : "parent folder")</span></td></tr>"
+        }
         for p in page.commonPrefixes {
             let name = String(p.dropFirst(prefix.count))
             s += "<tr class=\"dir\"><td class=\"name\">\(icon("folder"))<a href=\"\(htmlEscape(context.href(bucket: bucket, key: p)))\">"
@@ -92,12 +94,16 @@ extension HTMLPages {
 
     /// `Buckets / bucket / a / b`: every level but the current one is a link.
     static func breadcrumb(bucket: String, segments: [String], context: Context) -> String {
-        var s = "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"\(htmlEscape(context.home))\">Buckets</a>"
+        // Through a capability link, levels above the granted prefix are shown but not linked.
+        func crumb(_ href: String, _ text: String) -> String {
+            context.links(href) ? "<a href=\"\(htmlEscape(href))\">\(htmlEscape(text))</a>" : "<span>\(htmlEscape(text))</span>"
+        }
+        var s = "<nav class=\"crumbs\" aria-label=\"Breadcrumb\">" + (context.floor == nil ? crumb(context.home, "Buckets") : "<span>Buckets</span>")
         let sep = "<span class=\"sep\">/</span>"
         if segments.isEmpty {
             return s + sep + "<span aria-current=\"page\">\(htmlEscape(bucket))</span></nav>"
         }
-        s += sep + "<a href=\"\(htmlEscape(context.bucketRoot(bucket)))\">\(htmlEscape(bucket))</a>"
+        s += sep + crumb(context.bucketRoot(bucket), bucket)
         var acc = ""
         for (i, segment) in segments.enumerated() {
             acc += segment + "/"
@@ -105,7 +111,7 @@ extension HTMLPages {
             if i == segments.count - 1 {
                 s += "<span aria-current=\"page\">\(htmlEscape(segment))</span>"
             } else {
-                s += "<a href=\"\(htmlEscape(context.href(bucket: bucket, key: acc)))\">\(htmlEscape(segment))</a>"
+                s += crumb(context.href(bucket: bucket, key: acc), segment)
             }
         }
         return s + "</nav>"

@@ -28,11 +28,23 @@ public enum HTMLPages {
             self.viewers = viewers
         }
 
+        /// Through a capability link: the href of the granted prefix. Pages link nothing that does
+        /// not start with it (the grant opens nothing else), and "home" is that folder.
+        public var floor: String?
+
+        /// Whether a link to `href` may be shown (it is inside the floor, if any).
+        public func links(_ href: String) -> Bool { floor.map { href.hasPrefix($0) } ?? true }
+
         /// `scheme://host`, for absolute URLs to copy or hand to viewers.
         public var origin: String { "\(scheme)://\(host)" }
 
         /// The bucket list: on a virtual host it lives on the base host, else under the base path.
-        public var home: String { virtualHost ? (baseURL ?? basePath) : basePath }
+        public var home: String { floor.map(Self.folder) ?? (virtualHost ? (baseURL ?? basePath) : basePath) }
+
+        /// The folder an href is in or is (`/b/ds/v2` → `/b/ds/`): a capability's top page.
+        static func folder(_ href: String) -> String {
+            href.hasSuffix("/") ? href : String(href[...(href.lastIndex(of: "/") ?? href.startIndex)])
+        }
 
         /// The href of a compiled-in asset.
         public func asset(_ name: String) -> String { basePath + "static/" + name }

@@ -28,6 +28,19 @@ public enum S3Error: Error, Equatable, Sendable {
     case badGateway(String)
     /// An upstream S3 error passed through with its own status, code and message.
     case upstream(status: Int, code: String, message: String)
+    /// A signed request naming an access key the config does not list.
+    case invalidAccessKeyId(accessKey: String)
+    /// A signature that does not verify; the fields are what S3 returns to help debugging.
+    case signatureDoesNotMatch(SignatureMismatch)
+    /// AccessDenied with S3's message for the cause (`Access Denied` is `.accessDenied`).
+    case accessDeniedBecause(String, fields: [Field] = [])
+    /// A presigned URL past its expiry: `expires` is X-Amz-Expires as sent.
+    case requestExpired(expires: String, expiredAt: Int64, serverTime: Int64)
+    /// A request date (`requestTime` as sent) too far from the server's clock.
+    case requestTimeTooSkewed(requestTime: String, serverTime: Int64, maxSkewMilliseconds: Int64)
+    case authorizationHeaderMalformed(String, region: String? = nil)
+    case authorizationQueryParametersError(String)
+    case invalidRequest(String)
     /// `error` as the client sees it, plus a detail for the request's log line only (libcurl's
     /// text of a transport failure: addresses and certificate problems are the operator's).
     indirect case detailed(S3Error, detail: String)
@@ -73,6 +86,12 @@ public enum S3Error: Error, Equatable, Sendable {
         /// What an upstream error without a code of its own is passed through as, below 500
         /// (from 500 on it is `InternalError`).
         case upstreamError = "UpstreamError"
+        case invalidAccessKeyId = "InvalidAccessKeyId"
+        case signatureDoesNotMatch = "SignatureDoesNotMatch"
+        case requestTimeTooSkewed = "RequestTimeTooSkewed"
+        case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+        case authorizationQueryParametersError = "AuthorizationQueryParametersError"
+        case invalidRequest = "InvalidRequest"
     }
 
     /// One name and value: an element of the error document, or a response header.
@@ -167,6 +186,71 @@ public enum S3Error: Error, Equatable, Sendable {
             return Wire(status, code, message)
         case .detailed(let error, _), .upstreamFailure(let error, _, _):
             return error.wire
+        case .invalidAccessKeyId(let accessKey):
+            return Wire(403, .invalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.",
+                        fields: [Field("AWSAccessKeyId", accessKey)], namesResource: false)
+        case .signatureDoesNotMatch(let m):
+            return Wire(403, .signatureDoesNotMatch,
+                        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+                        fields: [Field("AWSAccessKeyId", m.accessKey), Field("StringToSign", m.stringToSign),
+                                 Field("SignatureProvided", m.signatureProvided),
+                                 Field("StringToSignBytes", SignatureMismatch.spacedHex(m.stringToSign)),
+                                 Field("CanonicalRequest", m.canonicalRequest),
+                                 Field("CanonicalRequestBytes", SignatureMismatch.spacedHex(m.canonicalRequest))],
+                        namesResource: false)
+        case .accessDeniedBecause(let message, let fields):
+            return Wire(403, .accessDenied, message, fields: fields, namesResource: false)
+        case .requestExpired(let expires, let expiredAt, let serverTime):
+            return Wire(403, .accessDenied, "Request has expired",
+                        fields: [Field("X-Amz-Expires", expires), Field("Expires", Self.isoSeconds(expiredAt)),
+                                 Field("ServerTime", Self.isoSeconds(serverTime))], namesResource: false)
+        case .requestTimeTooSkewed(let requestTime, let serverTime, let maxSkew):
+            return Wire(403, .requestTimeTooSkewed, "The difference between the request time and the current time is too large.",
+                        fields: [Field("RequestTime", requestTime), Field("ServerTime", Self.isoSeconds(serverTime)),
+                                 Field("MaxAllowedSkewMilliseconds", String(maxSkew))], namesResource: false)
+        case .authorizationHeaderMalformed(let message, let region):
+            return Wire(400, .authorizationHeaderMalformed, message, fields: region.map { [Field("Region", $0)] } ?? [],
+                        namesResource: false)
+        case .authorizationQueryParametersError(let message):
+            return Wire(400, .authorizationQueryParametersError, message, namesResource: false)
+        case .invalidRequest(let message):
+            return Wire(400, .invalidRequest, message, namesResource: false)
         }
+    }
+}
+
+extension S3Error {
+    /// What SignatureDoesNotMatch tells the client: the strings x2s3 computed, so the client can
+    /// diff them against its own.
+    public struct SignatureMismatch: Equatable, Sendable {
+        public let accessKey: String
+        public let stringToSign: String
+        public let signatureProvided: String
+        public let canonicalRequest: String
+
+        public init(accessKey: String, stringToSign: String, signatureProvided: String, canonicalRequest: String) {
+            self.accessKey = accessKey
+            self.stringToSign = stringToSign
+            self.signatureProvided = signatureProvided
+            self.canonicalRequest = canonicalRequest
+        }
+
+        /// S3's `…Bytes` fields: each UTF-8 byte as two lower-case hex digits, space-separated.
+        static func spacedHex(_ text: String) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(text.utf8.count * 3)
+            for b in text.utf8 {
+                if !out.isEmpty { out.append(UInt8(ascii: " ")) }
+                out += [digits[Int(b >> 4)], digits[Int(b & 0xF)]]
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// `2026-12-06T07:45:56Z`: the times in S3's authentication errors carry no milliseconds.
+    static func isoSeconds(_ t: Int64) -> String {
+        let full = HTTPDate.iso8601(t)
+        return full.hasSuffix(".000Z") ? String(full.dropLast(5)) + "Z" : full
     }
 }

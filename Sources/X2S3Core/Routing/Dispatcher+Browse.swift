@@ -27,8 +27,17 @@ extension Dispatcher {
     }
 
     func pageContext(_ request: S3Request, _ routed: RoutedRequest) -> HTMLPages.Context {
-        HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
-                          basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string, viewers: config.viewers)
+        var context = HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: routed.virtualHost,
+                                        basePath: config.baseURL?.path ?? "/", baseURL: config.baseURL?.string, viewers: config.viewers)
+        // Through a capability link every link stays inside it: its path is the pages' base,
+        // and nothing above the granted prefix is linked.
+        if case .capability(let grant, let token) = access {
+            context = HTMLPages.Context(scheme: request.scheme, host: request.host ?? "localhost", virtualHost: false,
+                                        basePath: (config.baseURL?.path ?? "/") + Capability.pathPrefix + token + "/",
+                                        baseURL: nil, viewers: config.viewers)
+            context.floor = context.href(bucket: grant.bucket, key: grant.prefix)
+        }
+        return context
     }
 
     /// What an error page needs, when the error goes to a person: `ui` on and an Accept that

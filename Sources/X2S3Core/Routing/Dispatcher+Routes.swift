@@ -117,11 +117,11 @@ extension Dispatcher {
 
     private mutating func listBuckets(html: Bool, request: S3Request, routed: RoutedRequest) throws(S3Error) -> Response {
         if html {
-            let page = HTMLPages.index(targets: config.targets.filter(\.browseable), context: pageContext(request, routed))
+            let page = HTMLPages.index(targets: config.targets.filter(mayList), context: pageContext(request, routed))
             return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
         }
         let query = try ListBucketsQuery(query: request.query)
-        let targets = config.targets.filter(\.browseable)
+        let targets = config.targets.filter(mayList)
         let (indices, next) = try query.page(of: targets.map(\.name))
         var buckets: [(name: String, created: Int64)] = []
         for t in indices.map({ targets[$0] }) {

@@ -16,6 +16,14 @@ public struct Dispatcher {
     public var shedding = false
     /// Sorted directory names for every file bucket of this worker.
     let listCache: SortedNameCache
+    /// Checks signatures for private targets; keeps derived signing keys across requests.
+    var verifier = SigV4Verifier()
+    /// Who the current request is (Dispatcher+Access), set before its route runs.
+    var access = Access.anonymous
+    /// Whether any target is private: only then are signatures read at all.
+    public let checksSignatures: Bool
+    /// The clock signatures are checked against; nil is the system's (tests fix it).
+    public var fixedNow: Int64?
     /// The pool-wide counters (`/_x2s3/metrics`, `/_x2s3/health`); nil counts nothing.
     public var stats: PoolStats?
     /// Bucket rows in `stats`, by configured name, once claimed.
@@ -29,6 +37,7 @@ public struct Dispatcher {
         self.config = config
         self.logger = logger
         listCache = SortedNameCache(settings: config.listingCache)
+        checksSignatures = config.targets.contains(where: \.isPrivate)
     }
 
     /// The source swift-log derives from `#fileID` (the module name), derived once: left to
@@ -90,6 +99,7 @@ public struct Dispatcher {
         var request: S3Request
         var routed: RoutedRequest
         var response: Response
+        var isPrivate = false
         // A request answered SlowDown is still counted as what it asked for.
         var shed: (S3Request, RoutedRequest)?
         do throws(S3Error) {
@@ -100,6 +110,7 @@ public struct Dispatcher {
                 shed = (request, routed)
                 throw .slowDown("Please reduce your request rate.")
             }
+            isPrivate = authorize(&routed, request, params: params)
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
             response = run(routed, request, params: params, requestID: requestID)
         } catch {
@@ -112,6 +123,7 @@ public struct Dispatcher {
         }
         // With the UI on, every error a GET can get is negotiated (page or XML), whatever the route.
         if config.ui, request.method != "HEAD", response.head.status >= 400 { routed.varyAccept = true }
+        if isPrivate { Self.makePrivate(&response.head) }
         let varyEncoding = encode(&response, gzip: params[Self.gzipParam] == "gzip")
         addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID, varyEncoding: varyEncoding)
         if case .object(_, let range) = response.body, request.method != "HEAD",
@@ -176,7 +188,7 @@ public struct Dispatcher {
     /// Documents smaller than this are sent as they are (they fit a packet either way).
     static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam, "HTTP_AUTHORIZATION"]
 
     /// Compresses a generated document when nginx says the client takes gzip. Objects are never
     /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same

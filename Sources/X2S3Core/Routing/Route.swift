@@ -40,6 +40,9 @@ public struct RoutedRequest: Sendable, Equatable {
     public var bucket: String?
     /// True when the bucket came from the Host header.
     public var virtualHost: Bool
+    /// The token of a capability link (`/_x2s3/c/<token>/bucket/key`), unverified: the
+    /// dispatcher checks it before any storage access.
+    public var capability: String? = nil
     /// The request names a key inside the bucket (what an error's operation is counted as).
     public var hasKey = false
 }

@@ -20,6 +20,8 @@ public enum Router {
         "/favicon.ico": "favicon.ico",
     ]
 
+    static let capabilityPrefix = "/" + Capability.pathPrefix
+
     public static func route(_ request: S3Request, config: Config) -> RoutedRequest {
         var routed = RoutedRequest(route: .error(.internalError("unrouted")), varyAccept: false,
                                    resource: request.path, bucket: nil, virtualHost: false)
@@ -37,6 +39,14 @@ public enum Router {
         var path = request.path
         if let base = config.baseURL, base.path != "/", path.hasPrefix(base.path) {
             path = "/" + path.dropFirst(base.path.count)
+        }
+        // A capability link, on the base host only (on a bucket's own host it is a key): the
+        // token is taken off and the rest routed path-style.
+        if path.hasPrefix(capabilityPrefix), virtualBucket(host: request.host, config: config) == nil {
+            let rest = path.dropFirst(capabilityPrefix.count)
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            routed.capability = String(rest[..<slash])
+            path = slash == rest.endIndex ? "/" : String(rest[slash...])
         }
         if path == "/robots.txt" { routed.route = .robots; return routed }
         if let asset = asset(path) ?? staticAsset(path) { routed.route = .asset(name: asset); return routed }

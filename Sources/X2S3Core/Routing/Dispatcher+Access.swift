@@ -1,0 +1,143 @@
+import Posix
+
+/// Who a request is, as far as private targets care.
+enum Access: Sendable {
+    case anonymous
+    /// A valid SigV4 signature (header or presigned) of this credential.
+    case credential(Credential)
+    /// A valid capability link (its token as it appeared in the path).
+    case capability(Capability, token: String)
+}
+
+/// Access control for private targets. Decided after routing and before any storage access, so
+/// a refused request costs no backend call; public targets never look at signatures.
+extension Dispatcher {
+    /// Replaces the route with its error when the request may not have it. Returns whether the
+    /// answer is private (must not be stored by a shared cache).
+    mutating func authorize(_ routed: inout RoutedRequest, _ request: S3Request, params: [String: String]) -> Bool {
+        access = .anonymous
+        if let token = routed.capability { return authorize(&routed, capability: token) }
+        if case .listBuckets = routed.route {
+            // The bucket list is public; a valid signature only adds the private buckets the
+            // credential may read. A bad one is not an error here: clients sign with whatever
+            // credentials their machine has, and public buckets never check them.
+            guard checksSignatures else { return false }
+            if let credential = try? verifySignature(request, params: params) {
+                access = .credential(credential)
+                return true
+            }
+            return false
+        }
+        guard let target = routed.route.target, target.isPrivate else { return false }
+        do throws(S3Error) {
+            guard let credential = try verifySignature(request, params: params), credential.allows(bucket: target.name) else {
+                throw .accessDenied
+            }
+            access = .credential(credential)
+        } catch {
+            routed.route = .error(error)
+        }
+        return true
+    }
+
+    /// A capability link opens GET, HEAD and listings under its prefix, nothing else (not the
+    /// bucket list, not `?acl`); assets and preflights need no grant.
+    private mutating func authorize(_ routed: inout RoutedRequest, capability token: String) -> Bool {
+        let within: (target: Target, key: String)?
+        switch routed.route {
+        case .robots, .asset, .preflight, .health, .metrics: return false
+        case .error: return true
+        case .listBuckets, .acl, .location: within = nil
+        case .object(let t, _, let key), .preview(let t, _, let key): within = (t, key)
+        case .browse(let t, _, let prefix): within = (t, prefix)
+        case .listObjects(let t, _, let query): within = (t, query.prefix)
+        }
+        do throws(S3Error) {
+            guard let within else { throw .accessDenied }
+            let config = self.config
+            let grant = try Capability.verify(token: token, bucket: within.target.name, key: within.key,
+                                              now: fixedNow ?? WallClock.now()) { config.credential(accessKey: $0) }
+            access = .capability(grant, token: token)
+        } catch {
+            routed.route = .error(error)
+        }
+        return true
+    }
+
+    /// Whether this request may see `target` in the bucket list.
+    func mayList(_ target: Target) -> Bool {
+        guard target.browseable else { return false }
+        guard target.isPrivate else { return true }
+        if case .credential(let c) = access { return c.allows(bucket: target.name) }
+        return false
+    }
+
+    /// The credential that signed the request; nil when unsigned.
+    mutating func verifySignature(_ request: S3Request, params: [String: String]) throws(S3Error) -> Credential? {
+        let raw = Self.verifierRequest(request, params: params)
+        guard SigV4Verifier.isSigned(raw) else { return nil }
+        let now = fixedNow ?? WallClock.now()
+        let config = self.config
+        return try verifier.verify(raw, now: now) { config.credential(accessKey: $0) }
+    }
+
+    /// The signed parts of a request as nginx passed them: every request header (`HTTP_*`
+    /// params, `-` for `_`, lower case) and the raw path and query.
+    static func verifierRequest(_ request: S3Request, params: [String: String]) -> SigV4Verifier.Request {
+        var headers: [String: String] = [:]
+        for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
+            headers[headerName(param: name)] = value
+        }
+        for (param, header) in [("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")] {
+            if let v = params[param], !v.isEmpty { headers[header] = v }
+        }
+        var rawQuery = ""
+        if let uri = params["REQUEST_URI"], !uri.isEmpty {
+            if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { rawQuery = String(Substring(uri.utf8[uri.utf8.index(after: q)...])) }
+        } else {
+            rawQuery = params["QUERY_STRING"] ?? ""
+        }
+        return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery, headers: headers)
+    }
+
+    /// Whether a worker must copy every param (not only those it reads) for this request: it is
+    /// signed, and the signature may cover any header.
+    public static func needsAllParams(_ params: [String: String]) -> Bool {
+        if params["HTTP_AUTHORIZATION"] != nil { return true }
+        guard var uri = params["REQUEST_URI"] ?? params["QUERY_STRING"] else { return false }
+        // Bytes: String.contains(String) is a generic search, slow on every request.
+        return uri.withUTF8 { b in
+            guard b.count >= 6 else { return false }
+            for i in 0...(b.count - 6) where b[i] == UInt8(ascii: "X") || b[i] == UInt8(ascii: "A") {
+                let rest = b[i...]
+                if rest.starts(with: "X-Amz-".utf8) || rest.starts(with: "AWSAccessKeyId=".utf8) { return true }
+            }
+            return false
+        }
+    }
+
+    /// `Cache-Control: private` on a private answer: no shared cache may keep it. A directive the
+    /// answer carried (a chunk's max-age, a presigned URL's response-cache-control) is kept for
+    /// the client's own cache, `public` and `s-maxage` dropped.
+    static func makePrivate(_ head: inout ResponseHead) {
+        var directives = ["private"]
+        if let i = head.headers.firstIndex(where: { $0.0 == "Cache-Control" }) {
+            for d in head.headers[i].1.split(separator: ",") {
+                let t = String(d).trimmingSpaces
+                let lower = t.lowercased()
+                if t.isEmpty || lower == "public" || lower == "private" || lower.hasPrefix("s-maxage") { continue }
+                directives.append(String(t))
+            }
+            head.headers.remove(at: i)
+        }
+        head.add("Cache-Control", directives.joined(separator: ", "))
+    }
+}
+
+/// `HTTP_X_AMZ_DATE` → `x-amz-date`, on bytes.
+private func headerName(param: String) -> String {
+    String(decoding: param.utf8.dropFirst(5).map { b -> UInt8 in
+        if b == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+        return b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+    }, as: UTF8.self)
+}

@@ -1,0 +1,190 @@
+"""`x2s3 presign`: presigned URLs for one object (fetched with curl) and capability links for a
+prefix (browsed in headless Chromium, read by zarr over plain HTTP, refused outside the prefix)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+from conftest import REPO, xml_fields
+from private_support import LAB_KEY, OTHER_KEY, VHOST, make_tree, private_server, zarr_values
+
+X2S3 = REPO / ".build" / "release" / "x2s3"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    top = tmp_path_factory.mktemp("private-links")
+    files = make_tree(top)
+    with private_server(top, virtual=True) as srv:
+        srv.files = files
+        yield srv
+
+
+def presign(srv, *args: str, config=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(X2S3), "presign", *args, "--config", str(config or srv.config)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def url_of(srv, *args: str) -> str:
+    out = presign(srv, *args)
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip()
+    assert url.startswith(f"http://{VHOST}:{srv.port}/"), url
+    return url
+
+
+def curl(srv, url: str, *args: str) -> tuple[int, bytes]:
+    if not shutil.which("curl"):
+        pytest.skip("no curl")
+    out = subprocess.run(["curl", "-sS", "--connect-to", f"{VHOST}:{srv.port}:127.0.0.1:{srv.port}", *args,
+                          "-o", "-", "-w", "\n%{http_code}", url], capture_output=True, timeout=60)
+    body, _, status = out.stdout.rpartition(b"\n")
+    return int(status), body
+
+
+def local(srv, url: str) -> str:
+    """The same URL on 127.0.0.1 (the base host's name is only for Chromium and curl)."""
+    return url.replace(f"http://{VHOST}:{srv.port}", f"http://127.0.0.1:{srv.port}")
+
+
+def code(r: requests.Response) -> str:
+    return xml_fields(r.content)[1]["Code"]
+
+
+# --- presigned object URLs -----------------------------------------------------------------------
+
+def test_presign_prints_urls_curl_can_fetch(lab):
+    for key in ("hello.txt", "q#?&<b> +=@'(1)%.txt", "unicodé-ключ-日本.txt", "a/b/c/deep.txt"):
+        url = url_of(lab, f"s3://lab/{key}", "--access-key", LAB_KEY, "--expires", "7d")
+        assert "X-Amz-Expires=604800" in url
+        assert curl(lab, url) == (200, lab.files[key]), key
+    url = url_of(lab, "s3://lab/blob.bin", "--access-key", LAB_KEY)
+    status, out = curl(lab, url, "-D", "/dev/stdout")
+    assert status == 200 and out.endswith(lab.files["blob.bin"])
+    assert f"Content-Length: {len(lab.files['blob.bin'])}".encode() in out and b"Cache-Control: private" in out
+    # The method is signed: a URL presigned for GET is no HEAD URL (as on S3).
+    assert curl(lab, url, "-I")[0] == 403
+    assert curl(lab, url, "-r", "5-9") == (206, lab.files["blob.bin"][5:10])
+    assert curl(lab, url_of(lab, "s3://other/o.txt", "--access-key", OTHER_KEY)) == (200, b"other\n")
+
+
+def test_presigned_urls_open_only_what_they_sign(lab):
+    url = url_of(lab, "s3://lab/hello.txt", "--access-key", LAB_KEY)
+    status, body = curl(lab, url.replace("/lab/hello.txt", "/lab/blob.bin"))
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert curl(lab, url.split("?")[0])[0] == 403
+
+
+@pytest.mark.parametrize("args,message", [
+    (["s3://lab/hello.txt"], "several credentials may read bucket lab; choose one with --access-key"),
+    (["s3://lab/hello.txt", "--access-key", OTHER_KEY], f"credentials: {OTHER_KEY} may not read bucket lab"),
+    (["s3://lab/hello.txt", "--access-key", "AKNOBODY"], "credentials: no access_key AKNOBODY"),
+    (["s3://nope/k", "--access-key", LAB_KEY], "targets: no target is named nope"),
+    (["s3://lab/hello.txt", "--access-key", LAB_KEY, "--expires", "8d"], "--expires must be"),
+    (["lab/hello.txt"], "expected s3://bucket/key"),
+    (["s3://lab/", "--access-key", LAB_KEY], "names no key"),
+])
+def test_presign_errors_are_one_line(lab, args, message):
+    out = presign(lab, *args)
+    assert out.returncode == 1 and message in out.stderr and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_presign_without_base_url_names_the_key(lab, tmp_path):
+    config = tmp_path / "no-base.yaml"
+    config.write_text("\n".join(l for l in lab.config.read_text().splitlines() if not l.startswith(("base_url", "virtual_buckets"))))
+    out = presign(lab, "s3://other/o.txt", config=config)
+    assert out.returncode == 1 and "base_url is not set" in out.stderr
+
+
+# --- capability links ----------------------------------------------------------------------------
+
+def capability(lab, prefix="ds/", expires="1h") -> str:
+    url = url_of(lab, f"s3://lab/{prefix}", "--capability", "--access-key", LAB_KEY, "--expires", expires)
+    assert re.fullmatch(rf"http://{re.escape(VHOST)}:{lab.port}/_x2s3/c/[A-Za-z0-9_-]+/lab/{re.escape(prefix)}", url), url
+    return url
+
+
+def test_a_capability_link_opens_its_prefix_and_nothing_else(lab):
+    cap = local(lab, capability(lab))
+    base = cap[: -len("lab/ds/")]
+    for key in ("ds/v2.zarr/.zarray", "ds/v2.zarr/0.0", "ds/many/file-007.txt"):
+        r = requests.get(base + "lab/" + key)
+        assert r.status_code == 200 and r.content == lab.files[key] and r.headers["Cache-Control"].startswith("private")
+        assert requests.head(base + "lab/" + key).headers["Content-Length"] == str(len(lab.files[key]))
+    r = requests.get(base + "lab?list-type=2&prefix=ds%2Fmany%2F&max-keys=1000")
+    assert r.status_code == 200 and r.content.count(b"<Key>") == 250
+    for outside in ("lab/hello.txt", "lab?list-type=2", "lab?list-type=2&prefix=d", "", "other/o.txt", "pub/hello.txt",
+                    "lab/ds/v2.zarr/0.0?acl"):
+        r = requests.get(base + outside)
+        assert r.status_code == 403 and code(r) == "AccessDenied", outside
+    # Without the token, or with it altered, the same keys are private.
+    assert requests.get(f"http://127.0.0.1:{lab.port}/lab/ds/v2.zarr/0.0").status_code == 403
+    tok = base.rstrip("/").rsplit("/", 1)[1]
+    altered = base.replace(tok, tok[:-2] + ("AA" if not tok.endswith("AA") else "BB"))
+    assert requests.get(altered + "lab/ds/v2.zarr/0.0").status_code == 403
+
+
+def test_an_expired_capability_link_is_refused(lab):
+    cap = local(lab, capability(lab, expires="1s"))
+    time.sleep(2.1)
+    r = requests.get(cap + "v2.zarr/0.0")
+    assert r.status_code == 403 and xml_fields(r.content)[1]["Message"] == "Request has expired"
+
+
+def test_zarr_reads_chunks_under_a_capability_base_url(lab):
+    zarr = pytest.importorskip("zarr")
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("aiohttp")
+    cap = local(lab, capability(lab))
+    arr = zarr.open_array(cap + "v2.zarr", mode="r")
+    assert np.array_equal(arr[:], zarr_values())
+    assert np.array_equal(arr[3:17, 9:25], zarr_values()[3:17, 9:25])
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("http")
+    assert fs.cat(cap + "many/file-042.txt") == b"42\n"
+    with pytest.raises(Exception, match="403"):
+        fs.cat(cap.replace("/lab/ds/", "/lab/") + "hello.txt")
+
+
+def test_chromium_browses_and_pages_through_a_capability_link(lab):
+    from browser_support import Browser, find_chromium
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("headless Chromium is not installed")
+    cap = capability(lab)
+    base_path = urllib.parse.urlsplit(cap).path[: -len("lab/ds/")]
+    b = Browser(binary)
+    try:
+        b.goto(cap)
+        assert b.cdp.evaluate("document.querySelector('h1').textContent") == "ds/"
+        hrefs = b.cdp.evaluate("[...document.querySelectorAll('a[href]')].map(a => new URL(a.href).pathname)")
+        internal = [h for h in hrefs if h.startswith("/")]
+        assert internal and all(h.startswith(base_path + "lab/ds/") or h == base_path + "lab/" or
+                                h.startswith(base_path + "static/") for h in internal), internal
+        b.click('td.name a[href$="/lab/ds/many/"]')
+        assert b.cdp.evaluate("location.pathname") == base_path + "lab/ds/many/"
+        assert b.cdp.evaluate("document.querySelectorAll('tr.file').length") == 200
+        b.click("a.next")
+        assert b.cdp.evaluate("location.pathname") == base_path + "lab/ds/many/"
+        assert b.cdp.evaluate("document.querySelectorAll('tr.file').length") == 50
+        b.click("a.prev")
+        assert b.cdp.evaluate("document.querySelectorAll('tr.file').length") == 200
+        # The breadcrumb leads back to the granted folder and never above it.
+        b.click('nav.crumbs a[href$="/lab/ds/"]')
+        assert b.cdp.evaluate("location.pathname") == base_path + "lab/ds/"
+        assert b.cdp.evaluate("document.querySelectorAll('nav.crumbs a').length") == 0
+        b.click('td.name a[href$="/lab/ds/v2.zarr/"]')
+        ng = b.cdp.evaluate("document.querySelector('a.ng') && document.querySelector('a.ng').href")
+        assert ng and urllib.parse.unquote(ng).count(base_path + "lab/ds/v2.zarr") == 1, ng
+        status = b.cdp.evaluate("fetch(document.querySelector('a[href$=\"/0.0\"]').href).then(r => r.status)")
+        assert status == 200
+    finally:
+        b.close()
