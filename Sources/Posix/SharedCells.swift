@@ -52,6 +52,8 @@ public struct SharedCells: @unchecked Sendable {  // SAFETY: see above
         }
         let address = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let address, address != MAP_FAILED else { throw Errno.current }
+        // SAFETY: a shared file mapping of exactly count UInt64 cells (the file was sized above),
+        //  page-aligned, only ever accessed as UInt64 through atomics by every process mapping it.
         base = address.bindMemory(to: UInt64.self, capacity: count)
         self.count = count
         if !fresh { fresh = header.indices.contains { cposix_atomic_load_u64(base + $0) != header[$0] } }
