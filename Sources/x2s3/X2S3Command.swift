@@ -31,6 +31,8 @@ struct X2S3Command: ParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "presign" {
             Presign.main(Array(arguments.dropFirst()))
+        } else if arguments.count == 2, arguments.first == "help", arguments.last == "presign" {
+            Presign.main(["--help"])
         } else {
             main(arguments)
         }
