@@ -19,4 +19,6 @@ public protocol ResponseSink {
 public enum SinkError: Error, Sendable {
     /// The peer (nginx, or the HTTP client behind it) closed the stream; stop writing.
     case clientGone
+    /// An in-memory sink holds no more: the body is larger than its limit (`CollectingSink`).
+    case limitExceeded
 }

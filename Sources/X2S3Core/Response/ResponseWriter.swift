@@ -105,15 +105,17 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
 
     init(sink: S) { self.sink = sink }
 
-    /// Writes raw bytes; throws `SinkError.clientGone` once the client has gone.
+    /// Writes raw bytes; throws the sink's `SinkError` (`clientGone` for any other error) once
+    /// the sink has stopped taking them.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         if let failed { throw failed }
         do {
             try sink.write(bytes)
             bytesWritten += UInt64(bytes.count)
         } catch {
-            failed = .clientGone
-            throw .clientGone
+            let reason = error as? SinkError ?? .clientGone
+            failed = reason
+            throw reason
         }
     }
 

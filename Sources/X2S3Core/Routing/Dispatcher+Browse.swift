@@ -113,7 +113,7 @@ struct CollectingSink: ResponseSink {
     init(limit: Int) { self.limit = limit }
 
     mutating func write(_ b: UnsafeRawBufferPointer) throws {
-        guard bytes.count + b.count <= limit else { throw SinkError.clientGone }
+        guard bytes.count + b.count <= limit else { throw SinkError.limitExceeded }
         bytes.append(contentsOf: b)
     }
 
