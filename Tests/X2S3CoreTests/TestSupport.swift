@@ -66,6 +66,7 @@ final class MemoryBody: ObjectBody {
     let bytes: [UInt8]
     let info: ObjectInfo
     var available: Range<UInt64> { 0..<UInt64(bytes.count) }
+    var localFile: LocalFile? { nil }
     init(bytes: [UInt8], info: ObjectInfo) { self.bytes = bytes; self.info = info }
     func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
         try bytes[Int(range.lowerBound)..<Int(range.upperBound)].withUnsafeBytes { try writer.write($0) }

@@ -50,7 +50,7 @@ public struct Dispatcher {
         enum Body {
             case none
             case bytes([UInt8])
-            case object(any ObjectBody, Range<UInt64>)
+            case object(any ObjectBody, Range<UInt64>, Delivery)
         }
 
         init(status: Int, contentType: String? = nil, body: [UInt8]? = nil) {
@@ -114,7 +114,7 @@ public struct Dispatcher {
         if config.ui, request.method != "HEAD", response.head.status >= 400 { routed.varyAccept = true }
         let varyEncoding = encode(&response, gzip: params[Self.gzipParam] == "gzip")
         addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID, varyEncoding: varyEncoding)
-        if case .object(_, let range) = response.body, request.method != "HEAD",
+        if case .object(_, let range, _) = response.body, request.method != "HEAD",
            range.count > Self.longBodyBytes { sink.willTakeLong() }
 
         // The head goes out exactly once; after it, errors can only cut the stream.
@@ -124,8 +124,8 @@ public struct Dispatcher {
             switch response.body {
             case .none: break
             case .bytes(let bytes): body.write(bytes)
-            case .object(let object, let range):
-                do { try object.stream(range, into: &body) } catch { streamError = error }
+            case .object(let object, let range, let delivery):
+                do { try delivery.send(object, range, into: &body) } catch { streamError = error }
             }
         }
         let sent = body.bytesWritten
