@@ -1,3 +1,4 @@
+import Posix
 @testable import X2S3Core
 
 /// Collects everything written, like nginx would receive it.
@@ -12,7 +13,7 @@ struct RecordingSink: ResponseSink {
     }
     mutating func flush() throws {}
     mutating func willTakeLong() {}
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
 
     /// The parsed CGI response: status, headers (in order), body.
     var parsed: (status: Int, headers: [(String, String)], body: [UInt8]) {

@@ -37,7 +37,7 @@ enum Delivery {
         case .headOnly, .offload:
             return
         case .splice(let file):
-            if try file.withRawValue({ fd throws in try writer.sendFile(fd, range: range) }) { return }
+            if try writer.sendFile(file, range: range) { return }
             try body.stream(range, into: &writer)
         case .stream:
             try body.stream(range, into: &writer)

@@ -1,3 +1,5 @@
+public import Posix
+
 /// The head of a response: status and headers in the order they are sent.
 public struct ResponseHead: Sendable, Equatable {
     public var status: Int
@@ -121,10 +123,10 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
 
     /// Sends part of an open file through the sink's zero-copy path; false when it has none.
     /// A failure of the file (not the peer) is rethrown and cuts the stream.
-    public mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+    public mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
         if let failed { throw failed }
         do {
-            guard try sink.sendFile(fd, range: range) else { return false }
+            guard try sink.sendFile(file, range: range) else { return false }
             bytesWritten += UInt64(range.count)
             return true
         } catch SinkError.clientGone {

@@ -303,5 +303,5 @@ struct AnySink: ResponseSink {
     // The protocol has no default implementations, so the compiler checks every requirement
     // is forwarded to the worker's own.
     mutating func willTakeLong() { base.willTakeLong() }
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { try base.sendFile(fd, range: range) }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { try base.sendFile(file, range: range) }
 }
