@@ -295,6 +295,12 @@ struct RequestIDGenerator {
 }
 
 /// A response sink of any type, as one concrete type (see `Dispatcher.handle`).
+///
+/// It stays because this module cannot name the worker's sink (x2s3 imports X2S3Core, not the
+/// reverse), so nothing here can be specialised for it; the only other concrete form is an
+/// existential stored in the writers themselves, which is this wrapper spread over
+/// ResponseWriter, BodyWriter and every ObjectBody. Without either, each request pays for
+/// generic metadata and value witnesses again.
 struct AnySink: ResponseSink {
     var base: any ResponseSink
 
