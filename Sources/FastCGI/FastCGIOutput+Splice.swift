@@ -1,20 +1,23 @@
 internal import CFastCGI
 import Glibc
-import Posix
+public import Posix
 
 extension FastCGIOutput {
-    /// Sends `count` bytes of the regular file `fd` from `offset` as FCGI_STDOUT records, moved
+    /// Sends `count` bytes of the regular `file` from `offset` as FCGI_STDOUT records, moved
     /// with splice(2) through a pipe (see `SplicePipe`): record headers are written into the
     /// pipe between the file's pages, and each pipeful goes to the connection in one splice.
     /// Returns false, having sent nothing, when the sink cannot splice (no direct records, no
     /// pipe, or a file system without splice support): the caller then copies. Throws
     /// `.clientGone` when the connection fails, `.system` when the file ends early or cannot be
     /// read; either way the response is cut.
-    public mutating func sendFile(_ fd: Int32, offset: UInt64, count: UInt64) throws(FastCGIError) -> Bool {
+    public mutating func sendFile(_ file: FileDescriptor, offset: UInt64, count: UInt64) throws(FastCGIError) -> Bool {
         guard let direct, let pipe, pipe.open() != nil else { return false }
         guard FCGX_FFlush(stream) == 0 else { throw .clientGone }
-        return try Self.spliceRecords(from: fd, offset: offset, count: count, to: direct.fd, requestID: direct.requestID,
-                                      through: pipe)
+        // The descriptor is lent for the splice calls only; the file's owner outlives them.
+        return try file.withRawValue { fd throws(FastCGIError) in
+            try Self.spliceRecords(from: fd, offset: offset, count: count, to: direct.fd, requestID: direct.requestID,
+                                   through: pipe)
+        }
     }
 
     /// `sendFile` once libfcgi's buffer is flushed: the records to `connection`, through `pipe`.

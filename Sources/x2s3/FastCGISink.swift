@@ -1,4 +1,5 @@
 import FastCGI
+import Posix
 import WorkerPool
 import X2S3Core
 
@@ -23,14 +24,14 @@ struct FastCGISink: ResponseSink {
 
     /// Splices the file to the connection; false when this connection cannot (the caller copies).
     /// Sent in pieces, so the scoreboard sees the response move while a slow reader drains it.
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
         var offset = range.lowerBound
         while offset < range.upperBound {
             row?.bump()
             let count = min(Self.spliceStep, range.upperBound - offset)
             let sent: Bool
             do {
-                sent = try output.sendFile(fd, offset: offset, count: count)
+                sent = try output.sendFile(file, offset: offset, count: count)
             } catch .clientGone {
                 throw SinkError.clientGone
             }
@@ -72,5 +73,5 @@ struct CGISink: ResponseSink {
     /// A CGI process serves one request and holds nothing else.
     mutating func willTakeLong() {}
     /// stdout may be anything (a pipe, a terminal): the body is copied.
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import Posix
 import Testing
 @testable import X2S3Core
 
@@ -13,9 +14,9 @@ struct HookedSink: ResponseSink {
     mutating func write(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
     mutating func flush() throws {}
     mutating func willTakeLong() { longWork += 1 }
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: Int(range.count))
-        let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
+        let n = file.withRawValue { fd in chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(range.lowerBound)) } }
         guard n == chunk.count else { return false }
         bytes += chunk
         sentRanges.append(range)

@@ -1,3 +1,4 @@
+import Posix
 @testable import X2S3Core
 
 /// Collects everything written, like nginx would receive it.
@@ -12,7 +13,7 @@ struct RecordingSink: ResponseSink {
     }
     mutating func flush() throws {}
     mutating func willTakeLong() {}
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
 
     /// The parsed CGI response: status, headers (in order), body.
     var parsed: (status: Int, headers: [(String, String)], body: [UInt8]) {
@@ -66,6 +67,7 @@ final class MemoryBody: ObjectBody {
     let bytes: [UInt8]
     let info: ObjectInfo
     var available: Range<UInt64> { 0..<UInt64(bytes.count) }
+    var localFile: LocalFile? { nil }
     init(bytes: [UInt8], info: ObjectInfo) { self.bytes = bytes; self.info = info }
     func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
         try bytes[Int(range.lowerBound)..<Int(range.upperBound)].withUnsafeBytes { try writer.write($0) }

@@ -2,6 +2,7 @@
 // (parse, route, a real file bucket, headers, ranges, conditionals, rendering) on a temp dir.
 internal import Glibc
 internal import Logging
+internal import Posix
 @testable internal import X2S3Core
 
 /// Input format, one item a line: the method, then REQUEST_URI, then `NAME=value` params
@@ -90,6 +91,9 @@ struct CollectingSink: ResponseSink {
     var bytes: [UInt8] = []
     mutating func write(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
     mutating func flush() throws {}
+    mutating func willTakeLong() {}
+    /// Large files are copied like the rest, so the fuzzer sees every byte.
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
 }
 
 @MainActor let dispatchFixture = DispatchFixture()

@@ -38,7 +38,7 @@ public final class FileBackend: StorageBackend {
 
     public func open(_ key: String, range: ByteRangeRequest?) throws(S3Error) -> any ObjectBody {
         try inDirectory(key) { name throws(S3Error) -> any ObjectBody in
-            if options.offload, let body = openOffloadable(name) { return body }  // Offload.swift
+            if options.offload, let body = openOffloadable(name) { return body }
             let (fd, info) = try openFile(name)
             return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
         }
@@ -95,6 +95,23 @@ public final class FileBackend: StorageBackend {
         return (fd, info)
     }
 
+    /// For offload targets: the key opened with no symlink anywhere in its path, so its absolute
+    /// path names it for nginx (Response/Offload.swift); nil when that fails for any reason (a
+    /// symlink, a miss, a directory), so the caller takes the usual path and reports the usual
+    /// error. Same facts and ETag as `openFile`.
+    private func openOffloadable(_ key: String) -> FileObjectBody? {
+        let root = self.root
+        guard FileBackend.isListableKey(key),
+              let fd = try? root.openBeneathNoSymlinks(key),
+              let st = try? fd.stat(), st.kind == .regular
+        else { return nil }
+        let info = ObjectInfo(size: st.size, lastModified: Timestamp(seconds: st.mtimeSeconds, nanoseconds: st.mtimeNanoseconds),
+                              etag: etags.etag(for: fd, stat: st))
+        // The realpath of the directory opened now (re-resolved when the root was replaced).
+        return FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize,
+                              symlinkFreePath: bucketRoot.realPath + "/" + key)
+    }
+
     static func isListableKey(_ key: String) -> Bool {
         // Contiguous bytes, because a UTF8View walk is slow per byte and this runs on every GET.
         key.utf8.withContiguousStorageIfAvailable(isListableKey) ?? isListableKey(Array(key.utf8))
@@ -135,28 +152,26 @@ public final class FileBackend: StorageBackend {
     }
 }
 
-/// An open regular file, streamed with pread in `bufferSize` chunks.
+/// An open regular file, streamed with pread in `bufferSize` chunks (or spliced by the sink:
+/// `Delivery`).
 final class FileObjectBody: ObjectBody {
     let fd: FileDescriptor
     let info: ObjectInfo
     let bufferSize: Int
+    /// The absolute path, when the file was opened with no symlink anywhere in it (offload).
+    let symlinkFreePath: String?
     var available: Range<UInt64> { 0..<info.size }
+    var localFile: LocalFile? { LocalFile(descriptor: fd, symlinkFreePath: symlinkFreePath) }
 
-    /// Bodies from this size on are offered to the sink's `sendFile`.
-    static let spliceThreshold: UInt64 = 256 << 10
-
-    init(fd: FileDescriptor, info: ObjectInfo, bufferSize: Int) {
+    init(fd: FileDescriptor, info: ObjectInfo, bufferSize: Int, symlinkFreePath: String? = nil) {
         self.fd = fd
         self.info = info
         self.bufferSize = bufferSize
+        self.symlinkFreePath = symlinkFreePath
     }
 
     func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
         guard !range.isEmpty else { return }
-        // Large bodies skip this process's memory when the sink can splice; small ones are
-        // cheaper as one read and one write.
-        if range.count >= Self.spliceThreshold,
-           try fd.withRawValue({ raw throws in try writer.sendFile(raw, range: range) }) { return }
         let size = Int(min(UInt64(bufferSize), UInt64(range.count)))
         // SAFETY: the buffer is freed by the defer below; reads fill at most want bytes, and only the n read
         //  are written on.

@@ -9,6 +9,8 @@ final class S3ObjectBody: ObjectBody {
     let available: Range<UInt64>
     /// The pending transfer; taken by the first `stream`.
     private var response: HTTPResponse?
+    /// The bytes arrive from the network: they can only be streamed.
+    var localFile: LocalFile? { nil }
 
     init(info: ObjectInfo, available: Range<UInt64>, response: HTTPResponse?) {
         self.info = info

@@ -1,3 +1,5 @@
+public import Posix
+
 /// The storage seam: a backend answers facts about keys and hands out bodies; everything
 /// HTTP (ranges, conditionals, headers, masking) lives above it, written once.
 public protocol StorageBackend {
@@ -52,4 +54,16 @@ public protocol ObjectBody: AnyObject {
     /// Streams `range` (a subrange of `available`) into `writer`. Stops at the first sink
     /// error; a failure after bytes were sent can only cut the stream.
     func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws
+    /// The local regular file holding the bytes, when there is one: how the body may be
+    /// delivered (`Delivery.choose`) follows from it. nil for a remote or in-memory body.
+    var localFile: LocalFile? { get }
+}
+
+/// A body's bytes as a local regular file.
+public struct LocalFile {
+    /// The open file, owned by the body (lent for as long as the body lives).
+    public let descriptor: FileDescriptor
+    /// Its absolute path, when the file was opened without following any symlink, so nginx may
+    /// re-open it by that name (offload); nil otherwise.
+    public let symlinkFreePath: String?
 }

@@ -1,5 +1,3 @@
-import Posix
-
 /// Offload mode: for a file target with `offload: true`, the worker does everything it does for a
 /// GET (resolve, stat, ETag, conditionals, range validation) and then, instead of streaming the
 /// bytes, answers with the same headers plus `X-Accel-Redirect: <prefix><absolute path>` and no
@@ -20,22 +18,26 @@ import Posix
 ///   internal location has `disable_symlinks on`: a symlink swapped in between the worker's
 ///   check and nginx's open is refused by nginx instead of followed out of the bucket.
 enum Offload {
-    /// The head to send instead of streaming (`head` plus `X-Accel-Redirect`), or nil when this
-    /// response must be streamed by the worker.
-    static func head(_ head: ResponseHead, body: any ObjectBody, request: S3Request, range: Range<UInt64>?) -> ResponseHead? {
+    /// The `X-Accel-Redirect` URI for the symlink-free file at absolute `path`, or nil when this
+    /// response must be streamed by the worker (the rules above; `Delivery.choose` asks).
+    static func redirect(path: String, request: S3Request, range: Range<UInt64>?) -> String? {
         guard request.method == "GET",
-              let body = body as? OffloadableFileBody,
               let prefix = request.header("x2s3-offload"), isValidPrefix(prefix),
               request.header("if-match") == nil
         else { return nil }
         if request.header("range") != nil, range == nil { return nil }
+        // The path is absolute: "/.x2s3-offload/" + "/srv/x" must not become "//srv/x".
+        let base = prefix.hasSuffix("/") ? prefix.dropLast() : Substring(prefix)
+        return base + percentEncodePath(path)
+    }
+
+    /// The head to send instead of the body: `head` plus `X-Accel-Redirect`.
+    static func head(_ head: ResponseHead, redirect: String, range: Range<UInt64>?) -> ResponseHead {
         var out = head
         // nginx copies the upstream Accept-Ranges across the redirect and adds its own to a 200
         // (not to a 206): drop ours there, or the client would get it twice.
         if range == nil { out.headers.removeAll { $0.0 == "Accept-Ranges" } }
-        // The path is absolute: "/.x2s3-offload/" + "/srv/x" must not become "//srv/x".
-        let base = prefix.hasSuffix("/") ? prefix.dropLast() : Substring(prefix)
-        out.add("X-Accel-Redirect", base + percentEncodePath(body.absolutePath))
+        out.add("X-Accel-Redirect", redirect)
         return out
     }
 
@@ -48,41 +50,5 @@ enum Offload {
     /// once; `?` would otherwise start arguments and `%` an escape).
     static func percentEncodePath(_ path: String) -> String {
         URLEncoding.uriEncode(path, encodeSlash: false)
-    }
-}
-
-/// A file opened without following any symlink, so its absolute path names it for nginx.
-final class OffloadableFileBody: ObjectBody {
-    let file: FileObjectBody
-    /// The bucket root's realpath (of the directory the key was opened in) plus the key.
-    let absolutePath: String
-    var info: ObjectInfo { file.info }
-    var available: Range<UInt64> { file.available }
-
-    init(file: FileObjectBody, absolutePath: String) {
-        self.file = file
-        self.absolutePath = absolutePath
-    }
-
-    func stream<S: ResponseSink>(_ range: Range<UInt64>, into writer: inout BodyWriter<S>) throws {
-        try file.stream(range, into: &writer)
-    }
-}
-
-extension FileBackend {
-    /// For offload targets: the key opened with no symlink anywhere in its path, or nil when that
-    /// fails for any reason (a symlink, a miss, a directory), so the caller takes the usual path
-    /// and reports the usual error. Same facts and ETag as `openFile`.
-    func openOffloadable(_ key: String) -> OffloadableFileBody? {
-        let root = self.root
-        guard FileBackend.isListableKey(key),
-              let fd = try? root.openBeneathNoSymlinks(key),
-              let st = try? fd.stat(), st.kind == .regular
-        else { return nil }
-        let info = ObjectInfo(size: st.size, lastModified: Timestamp(seconds: st.mtimeSeconds, nanoseconds: st.mtimeNanoseconds),
-                              etag: etags.etag(for: fd, stat: st))
-        let file = FileObjectBody(fd: fd, info: info, bufferSize: options.bufferSize)
-        // The realpath of the directory opened now (re-resolved when the root was replaced).
-        return OffloadableFileBody(file: file, absolutePath: bucketRoot.realPath + "/" + key)
     }
 }

@@ -1,3 +1,5 @@
+public import Posix
+
 /// The head of a response: status and headers in the order they are sent.
 public struct ResponseHead: Sendable, Equatable {
     public var status: Int
@@ -105,24 +107,26 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
 
     init(sink: S) { self.sink = sink }
 
-    /// Writes raw bytes; throws `SinkError.clientGone` once the client has gone.
+    /// Writes raw bytes; throws the sink's `SinkError` (`clientGone` for any other error) once
+    /// the sink has stopped taking them.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         if let failed { throw failed }
         do {
             try sink.write(bytes)
             bytesWritten += UInt64(bytes.count)
         } catch {
-            failed = .clientGone
-            throw .clientGone
+            let reason = error as? SinkError ?? .clientGone
+            failed = reason
+            throw reason
         }
     }
 
     /// Sends part of an open file through the sink's zero-copy path; false when it has none.
     /// A failure of the file (not the peer) is rethrown and cuts the stream.
-    public mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool {
+    public mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
         if let failed { throw failed }
         do {
-            guard try sink.sendFile(fd, range: range) else { return false }
+            guard try sink.sendFile(file, range: range) else { return false }
             bytesWritten += UInt64(range.count)
             return true
         } catch SinkError.clientGone {

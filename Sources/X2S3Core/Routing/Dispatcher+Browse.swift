@@ -1,4 +1,5 @@
 import Logging
+import Posix
 
 /// The HTML folder pages for people (content-negotiated with the S3 XML on the same URLs):
 /// one listing page, plus at most three small metadata reads when the folder is a dataset.
@@ -122,7 +123,7 @@ struct CollectingSink: ResponseSink {
     init(limit: Int) { self.limit = limit }
 
     mutating func write(_ b: UnsafeRawBufferPointer) throws {
-        guard bytes.count + b.count <= limit else { throw SinkError.clientGone }
+        guard bytes.count + b.count <= limit else { throw SinkError.limitExceeded }
         bytes.append(contentsOf: b)
     }
 
@@ -130,5 +131,5 @@ struct CollectingSink: ResponseSink {
     /// Nothing is held that other requests could wait on.
     mutating func willTakeLong() {}
     /// Files are copied into memory, never spliced.
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { false }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
 }

@@ -89,11 +89,11 @@ extension Dispatcher {
                 guard body.available.lowerBound <= wanted.lowerBound, body.available.upperBound >= wanted.upperBound else {
                     throw .badGateway("The upstream returned a different range than requested.")
                 }
-                // Offload mode: same head, nginx sends the bytes (Response/Offload.swift).
-                if let offloaded = Offload.head(head, body: body, request: request, range: range) {
-                    return Response(head: offloaded, body: .none)
+                let delivery = Delivery.choose(body: body, request: request, range: range, wanted: wanted)
+                if case .offload(let redirect) = delivery {
+                    return Response(head: Offload.head(head, redirect: redirect, range: range), body: .none)
                 }
-                return Response(head: head, body: .object(body, wanted))
+                return Response(head: head, body: .object(body, wanted, delivery))
             }
             return Response(head: head, body: .none)
         }

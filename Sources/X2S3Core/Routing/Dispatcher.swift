@@ -59,7 +59,7 @@ public struct Dispatcher {
         enum Body {
             case none
             case bytes([UInt8])
-            case object(any ObjectBody, Range<UInt64>)
+            case object(any ObjectBody, Range<UInt64>, Delivery)
         }
 
         init(status: Int, contentType: String? = nil, body: [UInt8]? = nil) {
@@ -126,7 +126,7 @@ public struct Dispatcher {
         if isPrivate { Self.makePrivate(&response.head) }
         let varyEncoding = encode(&response, gzip: params[Self.gzipParam] == "gzip")
         addCommonHeaders(&response.head, request: request, routed: routed, requestID: requestID, varyEncoding: varyEncoding)
-        if case .object(_, let range) = response.body, request.method != "HEAD",
+        if case .object(_, let range, _) = response.body, request.method != "HEAD",
            range.count > Self.longBodyBytes { sink.willTakeLong() }
 
         // The head goes out exactly once; after it, errors can only cut the stream.
@@ -136,8 +136,8 @@ public struct Dispatcher {
             switch response.body {
             case .none: break
             case .bytes(let bytes): body.write(bytes)
-            case .object(let object, let range):
-                do { try object.stream(range, into: &body) } catch { streamError = error }
+            case .object(let object, let range, let delivery):
+                do { try delivery.send(object, range, into: &body) } catch { streamError = error }
             }
         }
         let sent = body.bytesWritten
@@ -307,6 +307,12 @@ struct RequestIDGenerator {
 }
 
 /// A response sink of any type, as one concrete type (see `Dispatcher.handle`).
+///
+/// It stays because this module cannot name the worker's sink (x2s3 imports X2S3Core, not the
+/// reverse), so nothing here can be specialised for it; the only other concrete form is an
+/// existential stored in the writers themselves, which is this wrapper spread over
+/// ResponseWriter, BodyWriter and every ObjectBody. Without either, each request pays for
+/// generic metadata and value witnesses again.
 struct AnySink: ResponseSink {
     var base: any ResponseSink
 
@@ -315,5 +321,5 @@ struct AnySink: ResponseSink {
     // The protocol has no default implementations, so the compiler checks every requirement
     // is forwarded to the worker's own.
     mutating func willTakeLong() { base.willTakeLong() }
-    mutating func sendFile(_ fd: Int32, range: Range<UInt64>) throws -> Bool { try base.sendFile(fd, range: range) }
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { try base.sendFile(file, range: range) }
 }
