@@ -32,8 +32,9 @@ from procs import free_port  # noqa: F401 (re-exported: tests import it from her
 from serve_harness import (REPO, SERVE, WORKERS, Server, alive, bucket_roots,  # noqa: F401
                            children_of, fd_count, fd_targets, serving)
 
-# The differential suite's fixtures (a second tree, x2s3 serving it, moto holding it).
-pytest_plugins = ["s3diff"]
+# The differential suite's fixtures (a second tree, x2s3 serving it, moto holding it), and the
+# S3-upstream environment test_s3_upstream.py and test_s3_upstream_clients.py share.
+pytest_plugins = ["s3diff", "s3_upstream_support"]
 
 REQUEST_ID = re.compile(r"^[A-Z0-9]{16}$")
 SECRET = b"x2s3-fixture-secret: this must never be served"

@@ -1,7 +1,11 @@
-"""The S3-upstream environment shared by test_s3_upstream.py and test_s3_upstream_failures.py:
+"""The S3-upstream environment shared by test_s3_upstream.py and test_s3_upstream_clients.py:
 moto_server as the upstream, x2s3 (own pool) behind nginx, boto3 as the client. Everything
-listens on 127.0.0.1 only, and every process started here is stopped by PID at teardown. The
-`env` fixture is module-scoped: each test module that imports it gets its own environment.
+listens on 127.0.0.1 only, and every process started here is stopped by PID at teardown.
+
+`s3_upstream_env` is session-scoped and registered once (conftest.py's pytest_plugins), so the
+two modules, collected one after the other, share one environment and send it the same requests
+in the same order as when they were one module; it is stopped at the end of the session. Each
+module names it `env` through a one-line fixture. boto3 is imported only when it starts.
 
 Targets (docs/contract.md#backends-and-scale-out):
   anon    the upstream bucket, anonymous, unsigned
@@ -30,10 +34,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
-import botocore
 import pytest
-from botocore.config import Config as BotoConfig
 
 from procs import free_port, stop, wait_port
 
@@ -117,8 +118,12 @@ class FakeS3(threading.Thread):
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def env():
+@pytest.fixture(scope="session")
+def s3_upstream_env():
+    import boto3
+    import botocore
+    from botocore.config import Config as BotoConfig
+
     if not BIN.exists():
         pytest.skip(f"no x2s3 binary at {BIN}")
     if not shutil.which("nginx") or not shutil.which("moto_server"):

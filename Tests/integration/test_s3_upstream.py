@@ -1,21 +1,22 @@
-"""S3 upstream targets end to end, the working paths: objects, signing, listings, other
-clients (the AWS CLI and rclone skip when missing) and a throughput report. The environment
-(moto upstream, x2s3 behind nginx, the targets) is s3_upstream_support.py's; upstream failures
-are test_s3_upstream_failures.py's.
+"""S3 upstream targets end to end: objects, signing, listings and upstream failures. The
+environment (moto upstream, x2s3 behind nginx, the targets) is s3_upstream_support.py's; the AWS
+CLI, rclone and the throughput report run on the same environment in test_s3_upstream_clients.py.
 
-Run: python3 -m pytest -q Tests/integration/test_s3_upstream.py
+Run: python3 -m pytest -q Tests/integration/test_s3_upstream.py Tests/integration/test_s3_upstream_clients.py
 """
 import hashlib
-import os
-import shutil
-import subprocess
 import time
 
 import botocore
 import pytest
 import requests
 
-from s3_upstream_support import BIG, MANY, ODD, env, error_code  # noqa: F401 (env: the fixture)
+from s3_upstream_support import BIG, MANY, ODD, error_code
+
+
+@pytest.fixture
+def env(s3_upstream_env):
+    return s3_upstream_env
 
 
 # ---- objects ---------------------------------------------------------------------------------
@@ -164,67 +165,63 @@ def test_forged_or_foreign_tokens_are_invalid_argument(env):
         assert error_code(e) == ("InvalidArgument", 400)
 
 
+# ---- failures ---------------------------------------------------------------------------------
+
+def test_misconfigured_upstream_bucket_is_a_gateway_error(env):
+    r = requests.get(env["base"] + "/nobucket/k")
+    assert r.status_code == 502 and "does-not-exist" not in r.text
 
 
-# ---- other clients ----------------------------------------------------------------------------
-
-def test_aws_cli_lists_and_copies(env):
-    if not shutil.which("aws"):
-        pytest.skip("no aws cli")
-    cli_env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
-    base = ["aws", "--endpoint-url", env["base"], "--no-sign-request", "--region", "us-east-1"]
-    out = subprocess.run(base + ["s3", "ls", "--recursive", "s3://pref/many/"], capture_output=True, text=True, env=cli_env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert len(out.stdout.splitlines()) == MANY
-    dest = env["tmp"] / "cli-big.bin"
-    out = subprocess.run(base + ["s3", "cp", "s3://pref/big.bin", str(dest)], capture_output=True, text=True, env=cli_env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(env["objects"]["data/big.bin"]).digest()
+def test_refused_upstream_is_503_xml(env):
+    t = time.time()
+    r = requests.get(env["base"] + "/refused/k")
+    assert r.status_code == 503 and "<Code>ServiceUnavailable</Code>" in r.text
+    assert time.time() - t < 5
 
 
-def test_rclone_lists_and_reads(env):
-    if not shutil.which("rclone"):
-        pytest.skip("no rclone")
-    # rclone reads AWS_CA_BUNDLE even for http endpoints and fails on bundles it cannot load.
-    renv = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
-    renv.update(RCLONE_CONFIG_X_TYPE="s3", RCLONE_CONFIG_X_PROVIDER="Other",
-                RCLONE_CONFIG_X_ENDPOINT=env["base"], RCLONE_CONFIG_X_FORCE_PATH_STYLE="true")
-    out = subprocess.run(["rclone", "lsf", "-R", "--files-only", "x:pref/many"], capture_output=True, text=True, env=renv, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert len(out.stdout.splitlines()) == MANY
-    out = subprocess.run(["rclone", "cat", "x:pref/odd/" + ODD[0]], capture_output=True, env=renv, timeout=60)
-    assert out.returncode == 0 and out.stdout == ODD[0].encode()
-    dest = env["tmp"] / "rclone"
-    out = subprocess.run(["rclone", "copy", "x:pref/big.bin", str(dest)], capture_output=True, text=True, env=renv, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert hashlib.sha256((dest / "big.bin").read_bytes()).digest() == hashlib.sha256(env["objects"]["data/big.bin"]).digest()
+def test_stalled_upstream_is_504_within_the_read_timeout(env):
+    t = time.time()
+    r = requests.get(env["base"] + "/stall/k", timeout=30)
+    assert r.status_code == 504 and "<Code>GatewayTimeout</Code>" in r.text
+    assert time.time() - t < 4  # read_timeout is 2 s
+    assert requests.get(env["base"] + "/pref/hello.txt").content == b"hello world\n"
 
 
-# ---- throughput (reported, not asserted) ----------------------------------------------------------
+@pytest.mark.parametrize("target", ["cut", "slow"])
+def test_upstream_failing_mid_body_cuts_the_stream(env, target):
+    t = time.time()
+    r = requests.get(env["base"] + f"/{target}/k", stream=True, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Length"] == "1048576"
+    got = 0
+    with pytest.raises(requests.exceptions.RequestException):
+        for chunk in r.iter_content(65536):
+            got += len(chunk)
+    assert got < 1048576
+    assert time.time() - t < 5  # read_timeout is 2 s
+    assert requests.get(env["base"] + "/pref/hello.txt").content == b"hello world\n"
 
-def test_report_64mib_throughput_direct_vs_through_x2s3(env, capsys):
-    """Best of 5 for each path, same run, same client (curl when present: a Python client
-    would be the bottleneck). Reported, not asserted: both paths share 2 cores with moto."""
-    def mbps(url):
-        best = 0
-        for _ in range(5):
-            if shutil.which("curl"):
-                out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", url],
-                                     capture_output=True, text=True, timeout=60, check=True).stdout.split()
-                assert int(out[0]) == BIG
-                best = max(best, float(out[1]) / 1e6)
-            else:
-                t = time.perf_counter()
-                with requests.get(url, stream=True) as r:
-                    n = sum(len(c) for c in r.iter_content(1 << 20))
-                assert n == BIG
-                best = max(best, n / (time.perf_counter() - t) / 1e6)
-        return best
-    direct = mbps(env["upstream_url"] + "/upstream/data/big.bin")
-    through = mbps(env["base"] + "/pref/big.bin")
-    static = mbps(env["static_url"] + "/bkt/data/big.bin")
-    via_static = mbps(env["base"] + "/nginxup/big.bin")
-    with capsys.disabled():
-        print(f"\n64 MiB GET: moto direct {direct:.0f} MB/s, through nginx+x2s3 {through:.0f} MB/s ({through / direct:.2f}x)"
-              f"\n64 MiB GET: nginx-static upstream direct {static:.0f} MB/s, through nginx+x2s3 {via_static:.0f} MB/s"
-              f" ({via_static / static:.2f}x)")
+
+def test_workers_survive_a_client_abort_mid_stream(env):
+    r = requests.get(env["base"] + "/pref/big.bin", stream=True)
+    next(r.iter_content(65536))
+    r.close()
+    time.sleep(0.3)
+    assert env["worker"].poll() is None
+    assert requests.get(env["base"] + "/pref/hello.txt").content == b"hello world\n"
+
+
+def test_500_and_503_are_retried_before_any_byte(env):
+    r = requests.get(env["base"] + "/flaky/k")
+    assert r.status_code == 200 and r.content == b"ok"
+
+
+def test_upstream_connections_are_reused_across_requests(env):
+    for _ in range(6):
+        assert requests.get(env["base"] + "/nginxup/hello.txt").content == b"hello world\n"
+    assert env["s3"].get_object(Bucket="nginxup", Key="hello.txt", Range="bytes=0-4")["Body"].read() == b"hello"
+    lines = [l.split() for l in (env["tmp"] / "nginx/static.log").read_text().splitlines()]
+    per_connection = {}
+    for conn, n, *_ in lines:
+        per_connection[conn] = max(per_connection.get(conn, 0), int(n))
+    # Two workers, seven requests: at most two upstream connections, each used again.
+    assert len(per_connection) <= 2 and max(per_connection.values()) >= 3, per_connection
