@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import requests
 
 from browser_support import HOSTILE, HOSTILE_MTIME, PREVIEWS, Page
-from test_browser import HTML, OUT, browser, http, page, site  # noqa: F401 (fixtures)
+from browser_site import HTML, OUT, browser, http, page, site  # noqa: F401 (fixtures)
 
 FILES = sorted(n for n in HOSTILE if "/" not in n)
 

@@ -290,7 +290,7 @@ def test_package_installs_and_serves_in_fresh_debian(tmp_path):
 
 
 def podman_flags() -> list[str]:
-    """Run-time flags this machine kind needs (docs/production.md#container-image): crun cannot
+    """Run-time flags this machine kind needs (docs/install.md#container-image): crun cannot
     run under hybrid cgroups v1 (runc can), and podman's default RLIMIT_NOFILE/NPROC for root
     exceed what the runtime may set here (setrlimit EPERM), so the container gets the current
     open-files limit and a process limit that was measured to pass (32768: 65536 did not, for a
