@@ -13,8 +13,8 @@ public final class DigestState {
 
         var md: OpaquePointer {
             switch self {
-            case .md5: EVP_md5()
-            case .sha256: EVP_sha256()
+            case .md5: FetchedDigests.shared.md5 ?? EVP_md5()
+            case .sha256: FetchedDigests.shared.sha256 ?? EVP_sha256()
             }
         }
     }
@@ -72,23 +72,57 @@ public final class DigestState {
         }
     }
 
-    /// HMAC-SHA256 (RFC 2104) of `message` under `key`. Wraps the one-shot `HMAC`.
+    /// HMAC-SHA256 (RFC 2104) of `message` under `key`, as two SHA-256 digests of the padded key
+    /// and the message. OpenSSL 3's one-shot `HMAC` fetches the MAC algorithm from its provider
+    /// store (taking a lock) on every call; the fetched SHA-256 here is looked up once.
     public static func hmacSHA256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
-        // An empty Swift buffer may have no address, and libcrypto takes a null key to mean
-        // "the previous key": empty inputs point at a byte of their own instead.
-        // SAFETY: the temporary byte lives until the closure returns, after HMAC; libcrypto reads key.count
-        //  and message.count bytes (zero for the stand-in) and writes at most EVP_MAX_MD_SIZE, reporting the
-        //  count kept.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
-            let emptyByte = UnsafeRawPointer(empty.baseAddress)
-            return [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in
+        let blockSize = 64, digestSize = 32
+        let md = Algorithm.sha256.md
+        let context = newContext()
+        defer { EVP_MD_CTX_free(context) }
+        // SAFETY: `pad` and `inner` live until the closure returns; libcrypto reads the counts given
+        //  and writes one digest (32 bytes) into `inner` and into the result, which keeps that count.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize + digestSize) { buffer in
+            let pad = UnsafeMutableBufferPointer(rebasing: buffer[..<blockSize])
+            let inner = UnsafeMutableBufferPointer(rebasing: buffer[blockSize...])
+            pad.initialize(repeating: 0)
+            if key.count > blockSize {
                 var size: UInt32 = 0
-                let result = HMAC(EVP_sha256(), key.baseAddress ?? emptyByte, Int32(key.count),
-                                  (message.baseAddress ?? emptyByte)?.assumingMemoryBound(to: UInt8.self), message.count,
-                                  out.baseAddress, &size)
-                precondition(result != nil, "HMAC failed")
-                count = Int(size)
+                precondition(EVP_Digest(key.baseAddress, key.count, pad.baseAddress, &size, md, nil) == 1, "EVP_Digest failed")
+            } else if key.count > 0 {
+                UnsafeMutableRawBufferPointer(pad).copyMemory(from: key)
             }
+            for i in 0..<blockSize { pad[i] ^= 0x36 }
+            digest(context, md, UnsafeRawBufferPointer(pad), message, into: inner.baseAddress!)
+            for i in 0..<blockSize { pad[i] ^= 0x36 ^ 0x5C }
+            let mac = [UInt8](unsafeUninitializedCapacity: digestSize) { out, count in
+                digest(context, md, UnsafeRawBufferPointer(pad), UnsafeRawBufferPointer(inner), into: out.baseAddress!)
+                count = digestSize
+            }
+            pad.update(repeating: 0)
+            return mac
         }
     }
+
+    /// SHA-256 of `a` then `b` into `out` (32 bytes), reusing `context`.
+    private static func digest(_ context: OpaquePointer, _ md: OpaquePointer, _ a: UnsafeRawBufferPointer,
+                               _ b: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+        var size: UInt32 = 0
+        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+        if let base = a.baseAddress, a.count > 0 { precondition(EVP_DigestUpdate(context, base, a.count) == 1, "EVP_DigestUpdate failed") }
+        if let base = b.baseAddress, b.count > 0 { precondition(EVP_DigestUpdate(context, base, b.count) == 1, "EVP_DigestUpdate failed") }
+        precondition(EVP_DigestFinal_ex(context, out, &size) == 1 && size == 32, "EVP_DigestFinal_ex failed")
+    }
+}
+
+/// The digest algorithms fetched from libcrypto's default provider once per process. Passing
+/// the legacy `EVP_sha256()` to `EVP_DigestInit_ex` makes OpenSSL 3 fetch the implementation
+/// (a locked provider-store lookup) on every init. Nil when the provider lacks one (MD5 under a
+/// FIPS-only configuration): the legacy object is used and fails as before.
+// SAFETY: a fetched EVP_MD is immutable and reference-counted; OpenSSL documents sharing one
+// between threads as safe. These are never freed (process lifetime).
+private struct FetchedDigests: @unchecked Sendable {
+    let sha256: OpaquePointer?
+    let md5: OpaquePointer?
+    static let shared = FetchedDigests(sha256: EVP_MD_fetch(nil, "SHA256", nil), md5: EVP_MD_fetch(nil, "MD5", nil))
 }
