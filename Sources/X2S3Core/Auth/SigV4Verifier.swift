@@ -43,6 +43,10 @@ public struct SigV4Verifier: Sendable {
     }
 
     private var keys: [String: CachedKey] = [:]
+    /// The key used last, checked before `keys` (nearly every request reuses it).
+    private var recent: (accessKey: String, scope: Scope, cached: CachedKey)?
+    /// The canonical request and string to sign of the last request, kept for its capacity.
+    private var scratch: [UInt8] = []
     /// How many derived keys are kept (for tests).
     var cachedKeys: Int { keys.count }
 
@@ -72,26 +76,45 @@ public struct SigV4Verifier: Sendable {
         }
         guard let credential = lookup(parts.accessKey) else { throw .invalidAccessKeyId(accessKey: parts.accessKey) }
 
-        let canonicalRequest = Self.canonicalRequest(request, parts: parts)
-        let stringToSign = [Self.algorithm, parts.amzDate, parts.scope.text,
-                            SHA256.hex(SHA256.hash(Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        // Canonical request then string to sign, as bytes in one reused buffer; Strings are
+        // made only for the error.
+        var buffer = scratch
+        scratch = []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(1024)
+        Self.appendCanonicalRequest(request, parts: parts, to: &buffer)
+        let canonicalEnd = buffer.count
+        let digest = SHA256.hash(buffer[..<canonicalEnd])
+        Self.appendStringToSign(parts, digest: digest, to: &buffer)
         let key = signingKey(credential, scope: parts.scope)
-        let expected = SHA256.hex(HMACSHA256.authenticate(key: key, message: Array(stringToSign.utf8)))
-        guard constantTimeEqual(expected, parts.signature) else {
-            throw .signatureDoesNotMatch(.init(accessKey: parts.accessKey, stringToSign: stringToSign,
-                                               signatureProvided: parts.signature, canonicalRequest: canonicalRequest))
+        let mac = HMACSHA256.authenticate(key: key, message: buffer[canonicalEnd...])
+        guard Self.hexEqual(mac, parts.signature) else {
+            throw .signatureDoesNotMatch(.init(accessKey: parts.accessKey,
+                                               stringToSign: String(decoding: buffer[canonicalEnd...], as: UTF8.self),
+                                               signatureProvided: parts.signature,
+                                               canonicalRequest: String(decoding: buffer[..<canonicalEnd], as: UTF8.self)))
         }
+        scratch = buffer
         return credential
     }
 
     /// The signing key for a scope, derived once and then taken from the cache (re-derived if
     /// the credential's secret changed).
     mutating func signingKey(_ credential: Credential, scope: Scope) -> [UInt8] {
+        if let recent, recent.accessKey == credential.accessKey, recent.scope == scope,
+           recent.cached.secret == credential.secretKey {
+            return recent.cached.key
+        }
         let id = "\(credential.accessKey)/\(scope.day)/\(scope.region)/\(scope.service)"
-        if let cached = keys[id], cached.secret == credential.secretKey { return cached.key }
+        if let cached = keys[id], cached.secret == credential.secretKey {
+            recent = (credential.accessKey, scope, cached)
+            return cached.key
+        }
         let key = Self.deriveKey(secret: credential.secretKey, scope: scope)
         if keys.count >= Self.maxCachedKeys { keys.removeAll() }
-        keys[id] = CachedKey(secret: credential.secretKey, key: key)
+        let cached = CachedKey(secret: credential.secretKey, key: key)
+        keys[id] = cached
+        recent = (credential.accessKey, scope, cached)
         return key
     }
 
@@ -105,14 +128,175 @@ public struct SigV4Verifier: Sendable {
 
     /// The canonical request S3 computes for `request`.
     static func canonicalRequest(_ request: Request, parts: SignatureParts) -> String {
-        var canonicalHeaders = ""
+        var bytes: [UInt8] = []
+        appendCanonicalRequest(request, parts: parts, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The canonical request's bytes: method, URI, query, each signed header (`name:value`,
+    /// value trimmed), a blank line, the signed header names and the payload hash.
+    private static func appendCanonicalRequest(_ request: Request, parts: SignatureParts, to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n")
+        out.append(contentsOf: request.method.utf8)
+        out.append(newline)
+        appendCanonicalURI(request.rawPath, to: &out)
+        out.append(newline)
+        appendCanonicalQuery(request.rawQuery, excludingSignature: parts.fromQuery, to: &out)
+        out.append(newline)
         for name in parts.signedHeaders {
-            let value = request.headers[name] ?? ""
-            canonicalHeaders += name + ":" + trimHeaderValue(value) + "\n"
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
+            if let value = request.headers[name] { appendTrimmedHeaderValue(value, to: &out) }
+            out.append(newline)
         }
-        return [request.method, canonicalURI(request.rawPath),
-                canonicalQuery(request.rawQuery, excludingSignature: parts.fromQuery),
-                canonicalHeaders, parts.signedHeaders.joined(separator: ";"), parts.payloadHash].joined(separator: "\n")
+        out.append(newline)
+        for (i, name) in parts.signedHeaders.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+        }
+        out.append(newline)
+        out.append(contentsOf: parts.payloadHash.utf8)
+    }
+
+    /// `AWS4-HMAC-SHA256`, the request time, the scope and the canonical request's hex digest.
+    private static func appendStringToSign(_ parts: SignatureParts, digest: [UInt8], to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n"), slash = UInt8(ascii: "/")
+        out.append(contentsOf: algorithm.utf8)
+        out.append(newline)
+        out.append(contentsOf: parts.amzDate.utf8)
+        out.append(newline)
+        out.append(contentsOf: parts.scope.day.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.region.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.service.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.terminal.utf8)
+        out.append(newline)
+        for b in digest {
+            out.append(hexDigit(b >> 4))
+            out.append(hexDigit(b & 0x0F))
+        }
+    }
+
+    private static func hexDigit(_ n: UInt8) -> UInt8 {
+        n < 10 ? n + UInt8(ascii: "0") : n - 10 + UInt8(ascii: "a")
+    }
+
+    /// Whether `signature` is `mac` in lower-case hex, in time independent of where they differ.
+    private static func hexEqual(_ mac: [UInt8], _ signature: String) -> Bool {
+        var signature = signature
+        return signature.withUTF8 { s in
+            guard s.count == mac.count * 2 else { return false }
+            var diff: UInt8 = 0
+            for (i, b) in mac.enumerated() {
+                diff |= s[2 * i] ^ hexDigit(b >> 4)
+                diff |= s[2 * i + 1] ^ hexDigit(b & 0x0F)
+            }
+            return diff == 0
+        }
+    }
+
+    /// The canonical URI's bytes: nearly every signer sends the path already in canonical form
+    /// (unreserved bytes, `/`, upper-case escapes of other bytes but `/`), which decoding and
+    /// encoding once gives back unchanged.
+    private static func appendCanonicalURI(_ rawPath: String, to out: inout [UInt8]) {
+        if !rawPath.isEmpty && isCanonicalPath(rawPath.utf8) {
+            out.append(contentsOf: rawPath.utf8)
+        } else {
+            out.append(contentsOf: canonicalURI(rawPath).utf8)
+        }
+    }
+
+    private static func isCanonicalPath(_ bytes: String.UTF8View) -> Bool {
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if isUnreserved(b) || b == UInt8(ascii: "/") {
+                i = bytes.index(after: i)
+                continue
+            }
+            guard b == UInt8(ascii: "%") else { return false }
+            let h = bytes.index(after: i)
+            guard h != bytes.endIndex, let hi = upperHexValue(bytes[h]) else { return false }
+            let l = bytes.index(after: h)
+            guard l != bytes.endIndex, let lo = upperHexValue(bytes[l]) else { return false }
+            let decoded = hi << 4 | lo
+            guard !isUnreserved(decoded), decoded != UInt8(ascii: "/") else { return false }
+            i = bytes.index(after: l)
+        }
+        return true
+    }
+
+    /// The canonical query's bytes. When every name and value is already canonically encoded
+    /// (what signers send), the items are sorted as they came; otherwise each is decoded and
+    /// encoded once.
+    private static func appendCanonicalQuery(_ rawQuery: String, excludingSignature: Bool, to out: inout [UInt8]) {
+        guard !rawQuery.isEmpty else { return }
+        var pairs: [(name: Substring.UTF8View.SubSequence, value: Substring.UTF8View.SubSequence)] = []
+        for item in queryItems(rawQuery) {
+            let eq = item.firstIndex(of: UInt8(ascii: "="))
+            let name = eq.map { item[..<$0] } ?? item
+            let value = eq.map { item[item.index(after: $0)...] } ?? item[item.endIndex...]
+            if excludingSignature && name.elementsEqual("X-Amz-Signature".utf8) { continue }
+            guard isCanonicallyEncoded(name), isCanonicallyEncoded(value) else {
+                out.append(contentsOf: canonicalQuery(rawQuery, excludingSignature: excludingSignature).utf8)
+                return
+            }
+            pairs.append((name, value))
+        }
+        pairs.sort { a, b in
+            a.name.elementsEqual(b.name) ? a.value.lexicographicallyPrecedes(b.value) : a.name.lexicographicallyPrecedes(b.name)
+        }
+        for (i, pair) in pairs.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: "&")) }
+            out.append(contentsOf: pair.name)
+            out.append(UInt8(ascii: "="))
+            out.append(contentsOf: pair.value)
+        }
+    }
+
+    /// A header value with leading and trailing spaces and tabs removed and inner runs of them
+    /// collapsed to one space (what `trimHeaderValue` returns), appended.
+    private static func appendTrimmedHeaderValue(_ value: String, to out: inout [UInt8]) {
+        if isTrimmed(value.utf8) {
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        var pendingSpace = false, started = false
+        for b in value.utf8 {
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") {
+                pendingSpace = started
+            } else {
+                if pendingSpace { out.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                started = true
+                out.append(b)
+            }
+        }
+    }
+
+    /// No tab, no leading, trailing or double space.
+    private static func isTrimmed(_ u: String.UTF8View) -> Bool {
+        var previousSpace = true
+        for b in u {
+            if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { return false }
+            previousSpace = b == UInt8(ascii: " ")
+        }
+        return u.last != UInt8(ascii: " ")
+    }
+
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+    }
+
+    private static func upperHexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        default: return nil
+        }
     }
 
     /// The raw path decoded once (`+` literal), then each byte but unreserved ones and `/`

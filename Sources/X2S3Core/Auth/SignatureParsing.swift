@@ -12,18 +12,27 @@ enum HeaderAuth {
             throw .invalidArgument("Unsupported Authorization Type", argumentName: "Authorization", argumentValue: header)
         }
         // Bytes, not Characters: this runs on every signed request.
+        let algorithmLength = SigV4Verifier.algorithm.utf8.count + 1
+        let afterAlgorithm = trimmed.utf8.dropFirst(algorithmLength)
+        // A combining mark right after the space joins it in one Character: dropped with it.
+        let components = afterAlgorithm.first.map { $0 < 0x80 } ?? true ? afterAlgorithm : Substring(trimmed.dropFirst(algorithmLength)).utf8
         var credential: Substring?, signed: Substring?, signature: Substring?
-        for component in trimmed.dropFirst(SigV4Verifier.algorithm.count + 1).utf8.split(separator: UInt8(ascii: ",")) {
-            let c = trimSpaces(component)
+        var start = components.startIndex
+        while start != components.endIndex {
+            let end = components[start...].firstIndex(of: UInt8(ascii: ",")) ?? components.endIndex
+            defer { start = end == components.endIndex ? end : components.index(after: end) }
+            if start == end { continue }
+            let c = trimSpaces(components[start..<end])
             guard let eq = c.firstIndex(of: UInt8(ascii: "=")) else {
                 throw .authorizationHeaderMalformed(malformed + "the authorization component \"\(Substring(c))\" is malformed.")
             }
-            let value = Substring(c[c.index(after: eq)...])
-            switch Substring(c[..<eq]) {
-            case "Credential": credential = value
-            case "SignedHeaders": signed = value
-            case "Signature": signature = value
-            default: break
+            let name = c[..<eq], value = Substring(c[c.index(after: eq)...])
+            if name.elementsEqual("Credential".utf8) {
+                credential = value
+            } else if name.elementsEqual("SignedHeaders".utf8) {
+                signed = value
+            } else if name.elementsEqual("Signature".utf8) {
+                signature = value
             }
         }
         guard let credential, let signed, let signature else {
@@ -33,16 +42,16 @@ enum HeaderAuth {
 
         let requestTime: String
         let time: Int64
+        // A valid X-Amz-Date is already in the string-to-sign's form.
+        let amzDate: String
         if let amz = headers["x-amz-date"], let t = AmzDate.parse(amz) {
-            (requestTime, time) = (amz, t)
+            (requestTime, time, amzDate) = (amz, t, amz)
         } else if let date = headers["date"], let t = HTTPDate.parse(date) {
-            (requestTime, time) = (date, t)
+            (requestTime, time, amzDate) = (date, t, SigV4.amzDate(t))
         } else {
             throw .accessDeniedBecause("AWS authentication requires a valid Date or x-amz-date header")
         }
-        // A valid X-Amz-Date is already in the string-to-sign's form.
-        let amzDate = requestTime.utf8.count == 16 && headers["x-amz-date"] == requestTime ? requestTime : SigV4.amzDate(time)
-        guard amzDate.hasPrefix(scope.day) else {
+        guard amzDate.utf8.starts(with: scope.day.utf8) else {
             throw .authorizationHeaderMalformed(malformed + "Invalid credential date \"\(scope.day)\". This date is not the same as X-Amz-Date: \"\(amzDate.prefix(8))\".")
         }
         guard abs(time - now) <= SigV4Verifier.maxSkewSeconds else {
@@ -132,32 +141,56 @@ enum QueryAuth {
 enum Credentials {
     /// `AKID/YYYYMMDD/region/s3/aws4_request` → access key and scope.
     static func parse(_ text: Substring, prefix: String, error: (String) -> S3Error) throws(S3Error) -> (String, Scope) {
-        let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
-        guard parts.count == 5 else { throw error(prefix + HeaderAuth.credentialShape) }
-        guard !parts[0].isEmpty else { throw error(prefix + "a non-empty Access Key (AKID) must be provided in the credential.") }
-        guard parts[1].utf8.count == 8, parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !parts[2].isEmpty else {
+        // Bytes and five slices, no arrays: this runs on every signed request.
+        let u = text.utf8
+        func slash(after i: Substring.UTF8View.Index?) -> Substring.UTF8View.Index? {
+            guard let i else { return nil }
+            return u[u.index(after: i)...].firstIndex(of: UInt8(ascii: "/"))
+        }
+        let s1 = u.firstIndex(of: UInt8(ascii: "/")), s2 = slash(after: s1), s3 = slash(after: s2), s4 = slash(after: s3)
+        guard let s1, let s2, let s3, let s4, slash(after: s4) == nil else { throw error(prefix + HeaderAuth.credentialShape) }
+        let key = u[..<s1], day = u[u.index(after: s1)..<s2], region = u[u.index(after: s2)..<s3]
+        let service = u[u.index(after: s3)..<s4], terminal = u[u.index(after: s4)...]
+        guard !key.isEmpty else { throw error(prefix + "a non-empty Access Key (AKID) must be provided in the credential.") }
+        guard day.count == 8, day.allSatisfy({ $0 >= 48 && $0 <= 57 }), !region.isEmpty else {
             throw error(prefix + HeaderAuth.credentialShape)
         }
-        guard parts[3] == "s3" else { throw error(prefix + "incorrect service \"\(parts[3])\". This endpoint belongs to \"s3\".") }
-        guard parts[4] == "aws4_request" else { throw error(prefix + "incorrect terminal \"\(parts[4])\". This endpoint uses \"aws4_request\".") }
-        return (String(parts[0]), Scope(day: String(parts[1]), region: String(parts[2]), service: "s3", terminal: "aws4_request"))
+        guard service.elementsEqual("s3".utf8) else {
+            throw error(prefix + "incorrect service \"\(Substring(service))\". This endpoint belongs to \"s3\".")
+        }
+        guard terminal.elementsEqual("aws4_request".utf8) else {
+            throw error(prefix + "incorrect terminal \"\(Substring(terminal))\". This endpoint uses \"aws4_request\".")
+        }
+        return (String(Substring(key)), Scope(day: String(Substring(day)), region: String(Substring(region)), service: "s3", terminal: "aws4_request"))
     }
 
     /// `host;x-amz-date` → names; they must be lower case and sorted, as every signer writes them.
     static func signedHeaders(_ text: Substring, error: (String) -> S3Error) throws(S3Error) -> [String] {
-        let names = text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { String(Substring($0)) }
-        let upper = UInt8(ascii: "A")...UInt8(ascii: "Z")
-        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(where: upper.contains) }) else {
-            throw error("the SignedHeaders component is malformed: \"\(text)\".")
+        let u = text.utf8
+        var names: [String] = []
+        names.reserveCapacity(8)
+        var start = u.startIndex
+        while true {
+            let end = u[start...].firstIndex(of: UInt8(ascii: ";")) ?? u.endIndex
+            let name = u[start..<end]
+            guard !name.isEmpty, !name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
+                throw error("the SignedHeaders component is malformed: \"\(text)\".")
+            }
+            names.append(String(Substring(name)))
+            guard end != u.endIndex else { return names }
+            start = u.index(after: end)
         }
-        return names
     }
 }
 
 /// `YYYYMMDDTHHMMSSZ` (X-Amz-Date) → seconds since the epoch, strictly.
 enum AmzDate {
     static func parse(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        if let t = text.utf8.withContiguousStorageIfAvailable({ parse($0) }) { return t }
+        return Array(text.utf8).withUnsafeBufferPointer { parse($0) }
+    }
+
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
         func number(_ r: Range<Int>) -> Int? {
             var n = 0
