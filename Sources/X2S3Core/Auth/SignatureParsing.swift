@@ -13,28 +13,21 @@ enum HeaderAuth {
         }
         // Bytes, not Characters: this runs on every signed request.
         let algorithmLength = SigV4Verifier.algorithm.utf8.count + 1
-        let afterAlgorithm = trimmed.utf8.dropFirst(algorithmLength)
-        // A combining mark right after the space joins it in one Character: dropped with it.
-        let components = afterAlgorithm.first.map { $0 < 0x80 } ?? true ? afterAlgorithm : Substring(trimmed.dropFirst(algorithmLength)).utf8
-        var credential: Substring?, signed: Substring?, signature: Substring?
-        var start = components.startIndex
-        while start != components.endIndex {
-            let end = components[start...].firstIndex(of: UInt8(ascii: ",")) ?? components.endIndex
-            defer { start = end == components.endIndex ? end : components.index(after: end) }
-            if start == end { continue }
-            let c = trimSpaces(components[start..<end])
-            guard let eq = c.firstIndex(of: UInt8(ascii: "=")) else {
-                throw .authorizationHeaderMalformed(malformed + "the authorization component \"\(Substring(c))\" is malformed.")
-            }
-            let name = c[..<eq], value = Substring(c[c.index(after: eq)...])
-            if name.elementsEqual("Credential".utf8) {
-                credential = value
-            } else if name.elementsEqual("SignedHeaders".utf8) {
-                signed = value
-            } else if name.elementsEqual("Signature".utf8) {
-                signature = value
-            }
+        let u = header.utf8
+        var componentsStart = u.distance(from: u.startIndex, to: trimmed.startIndex) + algorithmLength
+        if let next = trimmed.utf8.dropFirst(algorithmLength).first, next >= 0x80 {
+            // A combining mark right after the space joins it in one Character: dropped with it.
+            componentsStart = u.distance(from: u.startIndex, to: trimmed.dropFirst(algorithmLength).startIndex)
         }
+        let found = u.withContiguousStorageIfAvailable { scanComponents($0, from: componentsStart) }
+            ?? Array(u).withUnsafeBufferPointer { scanComponents($0, from: componentsStart) }
+        func slice(_ r: Range<Int>) -> Substring {
+            Substring(u[u.index(u.startIndex, offsetBy: r.lowerBound)..<u.index(u.startIndex, offsetBy: r.upperBound)])
+        }
+        if let bad = found.malformed {
+            throw .authorizationHeaderMalformed(malformed + "the authorization component \"\(slice(bad))\" is malformed.")
+        }
+        let credential = found.credential.map(slice), signed = found.signed.map(slice), signature = found.signature.map(slice)
         guard let credential, let signed, let signature else {
             throw .authorizationHeaderMalformed(malformed + "the authorization header requires three components: Credential, SignedHeaders, and Signature.")
         }
@@ -64,6 +57,44 @@ enum HeaderAuth {
                               signedHeaders: try Credentials.signedHeaders(signed) { .authorizationHeaderMalformed(malformed + $0) },
                               signature: String(signature), payloadHash: payload, fromQuery: false)
     }
+}
+
+/// Where the `Credential`, `SignedHeaders` and `Signature` values of an Authorization header
+/// are (byte offsets), or its first component without `=`.
+private struct HeaderComponents {
+    var credential: Range<Int>?, signed: Range<Int>?, signature: Range<Int>?
+    var malformed: Range<Int>?
+}
+
+/// The `,`-separated components of `bytes` from `start`, each trimmed of spaces (empty ones
+/// skipped), as `name=value`.
+private func scanComponents(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> HeaderComponents {
+    var found = HeaderComponents()
+    var i = start
+    while i < bytes.count {
+        var end = i
+        while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+        defer { i = end + 1 }
+        if end == i { continue }
+        var lo = i, hi = end
+        while lo < hi && bytes[lo] == UInt8(ascii: " ") { lo += 1 }
+        while hi > lo && bytes[hi - 1] == UInt8(ascii: " ") { hi -= 1 }
+        var eq = lo
+        while eq < hi && bytes[eq] != UInt8(ascii: "=") { eq += 1 }
+        guard eq < hi else {
+            found.malformed = lo..<hi
+            return found
+        }
+        let name = UnsafeBufferPointer(rebasing: bytes[lo..<eq]), value = (eq + 1)..<hi
+        if name.elementsEqual("Credential".utf8) {
+            found.credential = value
+        } else if name.elementsEqual("SignedHeaders".utf8) {
+            found.signed = value
+        } else if name.elementsEqual("Signature".utf8) {
+            found.signature = value
+        }
+    }
+    return found
 }
 
 /// The `&`-separated items of a raw query, as bytes (Character splitting is far slower).
@@ -142,45 +173,73 @@ enum Credentials {
     /// `AKID/YYYYMMDD/region/s3/aws4_request` → access key and scope.
     static func parse(_ text: Substring, prefix: String, error: (String) -> S3Error) throws(S3Error) -> (String, Scope) {
         // Bytes and five slices, no arrays: this runs on every signed request.
-        let u = text.utf8
-        func slash(after i: Substring.UTF8View.Index?) -> Substring.UTF8View.Index? {
-            guard let i else { return nil }
-            return u[u.index(after: i)...].firstIndex(of: UInt8(ascii: "/"))
+        let checked = text.utf8.withContiguousStorageIfAvailable(checkCredential)
+            ?? Array(text.utf8).withUnsafeBufferPointer(checkCredential)
+        switch checked {
+        case .valid(let key, let day, let region):
+            return (key, Scope(day: day, region: region, service: "s3", terminal: "aws4_request"))
+        case .shape: throw error(prefix + HeaderAuth.credentialShape)
+        case .emptyKey: throw error(prefix + "a non-empty Access Key (AKID) must be provided in the credential.")
+        case .service(let service):
+            throw error(prefix + "incorrect service \"\(service)\". This endpoint belongs to \"s3\".")
+        case .terminal(let terminal):
+            throw error(prefix + "incorrect terminal \"\(terminal)\". This endpoint uses \"aws4_request\".")
         }
-        let s1 = u.firstIndex(of: UInt8(ascii: "/")), s2 = slash(after: s1), s3 = slash(after: s2), s4 = slash(after: s3)
-        guard let s1, let s2, let s3, let s4, slash(after: s4) == nil else { throw error(prefix + HeaderAuth.credentialShape) }
-        let key = u[..<s1], day = u[u.index(after: s1)..<s2], region = u[u.index(after: s2)..<s3]
-        let service = u[u.index(after: s3)..<s4], terminal = u[u.index(after: s4)...]
-        guard !key.isEmpty else { throw error(prefix + "a non-empty Access Key (AKID) must be provided in the credential.") }
-        guard day.count == 8, day.allSatisfy({ $0 >= 48 && $0 <= 57 }), !region.isEmpty else {
-            throw error(prefix + HeaderAuth.credentialShape)
-        }
-        guard service.elementsEqual("s3".utf8) else {
-            throw error(prefix + "incorrect service \"\(Substring(service))\". This endpoint belongs to \"s3\".")
-        }
-        guard terminal.elementsEqual("aws4_request".utf8) else {
-            throw error(prefix + "incorrect terminal \"\(Substring(terminal))\". This endpoint uses \"aws4_request\".")
-        }
-        return (String(Substring(key)), Scope(day: String(Substring(day)), region: String(Substring(region)), service: "s3", terminal: "aws4_request"))
     }
 
     /// `host;x-amz-date` → names; they must be lower case and sorted, as every signer writes them.
     static func signedHeaders(_ text: Substring, error: (String) -> S3Error) throws(S3Error) -> [String] {
-        let u = text.utf8
-        var names: [String] = []
-        names.reserveCapacity(8)
-        var start = u.startIndex
-        while true {
-            let end = u[start...].firstIndex(of: UInt8(ascii: ";")) ?? u.endIndex
-            let name = u[start..<end]
-            guard !name.isEmpty, !name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
-                throw error("the SignedHeaders component is malformed: \"\(text)\".")
-            }
-            names.append(String(Substring(name)))
-            guard end != u.endIndex else { return names }
-            start = u.index(after: end)
-        }
+        let names = text.utf8.withContiguousStorageIfAvailable(splitSignedHeaders)
+            ?? Array(text.utf8).withUnsafeBufferPointer(splitSignedHeaders)
+        guard let names else { throw error("the SignedHeaders component is malformed: \"\(text)\".") }
+        return names
     }
+}
+
+/// What `Credentials.parse` found.
+private enum CheckedCredential {
+    case valid(key: String, day: String, region: String)
+    case shape, emptyKey
+    case service(String), terminal(String)
+}
+
+/// `AKID/YYYYMMDD/region/s3/aws4_request`, checked in the order S3 reports problems.
+private func checkCredential(_ b: UnsafeBufferPointer<UInt8>) -> CheckedCredential {
+    var slashes = (0, 0, 0, 0), n = 0
+    for i in 0..<b.count where b[i] == UInt8(ascii: "/") {
+        switch n {
+        case 0: slashes.0 = i
+        case 1: slashes.1 = i
+        case 2: slashes.2 = i
+        case 3: slashes.3 = i
+        default: return .shape
+        }
+        n += 1
+    }
+    guard n == 4 else { return .shape }
+    func part(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[r]) }
+    let key = part(0..<slashes.0), day = part((slashes.0 + 1)..<slashes.1), region = part((slashes.1 + 1)..<slashes.2)
+    let service = part((slashes.2 + 1)..<slashes.3), terminal = part((slashes.3 + 1)..<b.count)
+    guard !key.isEmpty else { return .emptyKey }
+    guard day.count == 8, day.allSatisfy({ $0 >= 48 && $0 <= 57 }), !region.isEmpty else { return .shape }
+    guard service.elementsEqual("s3".utf8) else { return .service(String(decoding: service, as: UTF8.self)) }
+    guard terminal.elementsEqual("aws4_request".utf8) else { return .terminal(String(decoding: terminal, as: UTF8.self)) }
+    return .valid(key: String(decoding: key, as: UTF8.self), day: String(decoding: day, as: UTF8.self),
+                  region: String(decoding: region, as: UTF8.self))
+}
+
+/// `;`-separated names, each non-empty and without upper case; nil otherwise.
+private func splitSignedHeaders(_ b: UnsafeBufferPointer<UInt8>) -> [String]? {
+    var names: [String] = []
+    names.reserveCapacity(8)
+    var start = 0
+    for i in 0...b.count where i == b.count || b[i] == UInt8(ascii: ";") {
+        let name = UnsafeBufferPointer(rebasing: b[start..<i])
+        guard !name.isEmpty, !name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return nil }
+        names.append(String(decoding: name, as: UTF8.self))
+        start = i + 1
+    }
+    return names
 }
 
 /// `YYYYMMDDTHHMMSSZ` (X-Amz-Date) → seconds since the epoch, strictly.
