@@ -259,12 +259,15 @@ public struct SigV4Verifier: Sendable {
     /// A header value with leading and trailing spaces and tabs removed and inner runs of them
     /// collapsed to one space (what `trimHeaderValue` returns), appended.
     private static func appendTrimmedHeaderValue(_ value: String, to out: inout [UInt8]) {
-        if isTrimmed(value.utf8) {
-            out.append(contentsOf: value.utf8)
-            return
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
+            if isTrimmed(bytes) { out.append(contentsOf: bytes) } else { appendTrimmed(bytes, to: &out) }
         }
+        if done == nil { appendTrimmed(Array(value.utf8), to: &out) }
+    }
+
+    private static func appendTrimmed<C: Collection<UInt8>>(_ value: C, to out: inout [UInt8]) {
         var pendingSpace = false, started = false
-        for b in value.utf8 {
+        for b in value {
             if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") {
                 pendingSpace = started
             } else {
@@ -277,7 +280,7 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// No tab, no leading, trailing or double space.
-    private static func isTrimmed(_ u: String.UTF8View) -> Bool {
+    private static func isTrimmed(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
         var previousSpace = true
         for b in u {
             if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { return false }

@@ -86,11 +86,11 @@ private func scanComponents(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int
             return found
         }
         let name = UnsafeBufferPointer(rebasing: bytes[lo..<eq]), value = (eq + 1)..<hi
-        if name.elementsEqual("Credential".utf8) {
+        if bytesEqual(name, "Credential") {
             found.credential = value
-        } else if name.elementsEqual("SignedHeaders".utf8) {
+        } else if bytesEqual(name, "SignedHeaders") {
             found.signed = value
-        } else if name.elementsEqual("Signature".utf8) {
+        } else if bytesEqual(name, "Signature") {
             found.signature = value
         }
     }
@@ -119,11 +119,8 @@ enum QueryAuth {
     /// SigV2's (`AWSAccessKeyId` with `Signature`) included, so they are refused, not ignored.
     static func hasSignatureParameters(_ rawQuery: String) -> Bool {
         guard rawQuery.utf8.count >= 10 else { return false }
-        return queryItems(rawQuery).contains { item in
-            let name = item.prefix { $0 != UInt8(ascii: "=") }
-            return name.elementsEqual("X-Amz-Algorithm".utf8) || name.elementsEqual("X-Amz-Signature".utf8)
-                || name.elementsEqual("X-Amz-Credential".utf8) || name.elementsEqual("AWSAccessKeyId".utf8)
-        }
+        return rawQuery.utf8.withContiguousStorageIfAvailable(hasSignatureName)
+            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(hasSignatureName)
     }
 
     static func parse(_ rawQuery: String, now: Int64) throws(S3Error) -> SignatureParts {
@@ -196,6 +193,33 @@ enum Credentials {
     }
 }
 
+/// Whether a `&`-separated item of a raw query is named as a signature parameter.
+private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    var start = 0
+    while start < b.count {
+        var end = start
+        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
+        var nameEnd = start
+        while nameEnd < end && b[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+        let name = UnsafeBufferPointer(rebasing: b[start..<nameEnd])
+        if bytesEqual(name, "X-Amz-Algorithm") || bytesEqual(name, "X-Amz-Signature")
+            || bytesEqual(name, "X-Amz-Credential") || bytesEqual(name, "AWSAccessKeyId") {
+            return true
+        }
+        start = end + 1
+    }
+    return false
+}
+
+/// Whether `bytes` are the literal's (a byte loop: generic `elementsEqual` against a String's
+/// UTF-8 is several times slower).
+private func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+    guard bytes.count == literal.utf8CodeUnitCount else { return false }
+    let l = literal.utf8Start
+    for i in 0..<bytes.count where bytes[i] != l[i] { return false }
+    return true
+}
+
 /// What `Credentials.parse` found.
 private enum CheckedCredential {
     case valid(key: String, day: String, region: String)
@@ -222,8 +246,8 @@ private func checkCredential(_ b: UnsafeBufferPointer<UInt8>) -> CheckedCredenti
     let service = part((slashes.2 + 1)..<slashes.3), terminal = part((slashes.3 + 1)..<b.count)
     guard !key.isEmpty else { return .emptyKey }
     guard day.count == 8, day.allSatisfy({ $0 >= 48 && $0 <= 57 }), !region.isEmpty else { return .shape }
-    guard service.elementsEqual("s3".utf8) else { return .service(String(decoding: service, as: UTF8.self)) }
-    guard terminal.elementsEqual("aws4_request".utf8) else { return .terminal(String(decoding: terminal, as: UTF8.self)) }
+    guard bytesEqual(service, "s3") else { return .service(String(decoding: service, as: UTF8.self)) }
+    guard bytesEqual(terminal, "aws4_request") else { return .terminal(String(decoding: terminal, as: UTF8.self)) }
     return .valid(key: String(decoding: key, as: UTF8.self), day: String(decoding: day, as: UTF8.self),
                   region: String(decoding: region, as: UTF8.self))
 }
