@@ -124,13 +124,8 @@ enum QueryAuth {
     }
 
     static func parse(_ rawQuery: String, now: Int64) throws(S3Error) -> SignatureParts {
-        var values: [String: String] = [:]
-        for item in queryItems(rawQuery) {
-            let eq = item.firstIndex(of: UInt8(ascii: "="))
-            let name = percentDecode(Substring(eq.map { item[..<$0] } ?? item), plusIsSpace: true) ?? ""
-            guard name.hasPrefix("X-Amz-") else { continue }
-            values[name] = eq.flatMap { percentDecode(Substring(item[item.index(after: $0)...]), plusIsSpace: true) } ?? ""
-        }
+        let values = rawQuery.utf8.withContiguousStorageIfAvailable(amzParameters)
+            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(amzParameters)
         if values.isEmpty && queryItems(rawQuery).contains(where: { $0.starts(with: "AWSAccessKeyId=".utf8) }) {
             throw .invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
         }
@@ -191,6 +186,41 @@ enum Credentials {
         guard let names else { throw error("the SignedHeaders component is malformed: \"\(text)\".") }
         return names
     }
+}
+
+/// The `X-Amz-*` parameters of a raw query by decoded name, values decoded (`+` a space); the
+/// last of a repeated name counts. Names and values without `%` or `+` are their own decoding.
+private func amzParameters(_ b: UnsafeBufferPointer<UInt8>) -> [String: String] {
+    func plain(_ part: UnsafeBufferPointer<UInt8>) -> Bool {
+        !part.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+    }
+    var values: [String: String] = [:]
+    var start = 0
+    while start < b.count {
+        var end = start
+        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
+        defer { start = end + 1 }
+        if end == start { continue }
+        var eq = start
+        while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
+        let rawName = UnsafeBufferPointer(rebasing: b[start..<eq])
+        let name: String
+        if plain(rawName) && !rawName.contains(where: { $0 >= 0x80 }) {
+            guard rawName.starts(with: "X-Amz-".utf8) else { continue }
+            name = String(decoding: rawName, as: UTF8.self)
+        } else {
+            name = percentDecode(String(decoding: rawName, as: UTF8.self), plusIsSpace: true) ?? ""
+            guard name.hasPrefix("X-Amz-") else { continue }
+        }
+        guard eq < end else {
+            values[name] = ""
+            continue
+        }
+        let rawValue = UnsafeBufferPointer(rebasing: b[(eq + 1)..<end])
+        let text = String(decoding: rawValue, as: UTF8.self)
+        values[name] = plain(rawValue) ? text : percentDecode(text, plusIsSpace: true) ?? ""
+    }
+    return values
 }
 
 /// Whether a `&`-separated item of a raw query is named as a signature parameter.
