@@ -1,6 +1,10 @@
 import Testing
 import Glibc
 import Posix
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 @Suite struct RootCheckTests {

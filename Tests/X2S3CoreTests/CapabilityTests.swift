@@ -1,5 +1,9 @@
 import Logging
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Capability tokens and presigned URLs made by `x2s3 presign`, and the pages reached through a

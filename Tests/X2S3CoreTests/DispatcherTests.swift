@@ -1,5 +1,9 @@
 import Testing
 import Logging
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 @Suite struct DispatcherTests {

@@ -1,5 +1,9 @@
 import Testing
 import Logging
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Errors for people: the same facts as the S3 XML (one `S3Error.Wire`), as a page, when the

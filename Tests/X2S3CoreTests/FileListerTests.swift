@@ -1,6 +1,10 @@
 import Glibc
 import Posix
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 @Suite struct FileListerTests {

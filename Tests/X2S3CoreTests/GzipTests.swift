@@ -1,5 +1,9 @@
 import Testing
 import Logging
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Compression of the documents x2s3 generates, when nginx says the client takes gzip

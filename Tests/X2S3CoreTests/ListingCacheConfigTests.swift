@@ -1,4 +1,8 @@
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// `listing_cache`: values, defaults, errors naming the key path, and the environment override.

@@ -1,6 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Offload mode through the dispatcher, on a real directory (the no-symlink open is the point).

@@ -1,5 +1,9 @@
 import Testing
 import Logging
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Previews (`?preview`), the folder page's search (`find`), and the formats a preview renders.

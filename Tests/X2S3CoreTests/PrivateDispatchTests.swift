@@ -1,5 +1,9 @@
 import Logging
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// Private targets end to end in memory: signed requests served with `Cache-Control: private`,

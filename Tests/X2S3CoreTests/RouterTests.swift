@@ -1,4 +1,8 @@
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 @Suite struct RouterTests {

@@ -2,6 +2,10 @@ import Glibc
 import Logging
 import Posix
 import Testing
+@testable import Auth
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// A sink that implements the optional hooks, recording their use: `sendFile` "splices" by

@@ -1,3 +1,8 @@
+import Auth
+import Browser
+import S3Protocol
+import Storage
+
 /// The client types a target may name. A closed set: `aioboto` (the original's name, and
 /// its default) and `s3` are one backend here.
 enum ClientKind {

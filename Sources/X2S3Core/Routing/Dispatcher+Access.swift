@@ -1,4 +1,8 @@
+import Auth
+import Browser
 import Posix
+import S3Protocol
+import Storage
 
 /// Who a request is, as far as private targets care.
 enum Access: Sendable {
