@@ -48,12 +48,12 @@ let package = Package(
         // seam); storage (file and S3 backends, listing, delivery); request authentication;
         // the browser pages; and the application (config, routing, dispatch).
         .target(name: "S3Protocol", dependencies: ["Posix", "Escaping", "Hashing", "WorkerPool"], swiftSettings: strict),
-        .target(name: "Storage", dependencies: ["S3Protocol", "Posix", "HTTPClient", "WorkerPool", "Escaping"], swiftSettings: strict),
-        .target(name: "Auth", dependencies: ["S3Protocol", "Escaping", "Hashing"], swiftSettings: strict),
-        .target(name: "Browser", dependencies: ["S3Protocol", "Storage", "Escaping"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["S3Protocol", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["S3Protocol"], swiftSettings: strict),
+        .target(name: "Browser", dependencies: ["S3Protocol", "Storage"], swiftSettings: strict),
         .target(
             name: "X2S3Core",
-            dependencies: ["S3Protocol", "Storage", "Auth", "Browser", "YAML", "Posix", "HTTPClient", "Deflate", "Escaping", "WorkerPool",
+            dependencies: ["S3Protocol", "Storage", "Auth", "Browser", "YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"], swiftSettings: strict),
         // The executable's own parts (its log handler).
-        .testTarget(name: "x2s3Tests", dependencies: ["x2s3", "X2S3Core", "S3Protocol", .product(name: "Logging", package: "swift-log")],
+        .testTarget(name: "x2s3Tests", dependencies: ["x2s3", "X2S3Core", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
     ]
 )

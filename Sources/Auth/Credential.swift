@@ -1,5 +1,3 @@
-import S3Protocol
-
 /// One access key x2s3 accepts (`credentials:` in the config): who may read which private
 /// buckets. The secret comes from a file and is never printed: `description` leaves it out, so
 /// a config or credential that ends up in a log line shows only the key id and the file.

@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// Files compiled into the binary (no asset directory to deploy). Generated once from a
 /// 16×16 drawing; the ICO wraps the same PNG.
 public enum Assets {

@@ -1,5 +1,4 @@
 import S3Protocol
-import Storage
 
 /// A folder recognised as a dataset from its small metadata documents: what it is, a few
 /// facts worth showing, and how a viewer should open it.

@@ -1,5 +1,4 @@
 public import S3Protocol
-import Storage
 
 /// The folder page: breadcrumb, the dataset panel (when the folder is one), copyable URLs,
 /// folders then files, and paging both ways.

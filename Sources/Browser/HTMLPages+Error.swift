@@ -1,5 +1,4 @@
 public import S3Protocol
-import Storage
 
 /// The error page for people: the same facts as the S3 XML error document (one `S3Error.Wire`),
 /// shown with the status, the request id and a link back.

@@ -1,5 +1,4 @@
 import S3Protocol
-import Storage
 
 /// The preview page (`<object URL>?preview`): the object's facts, its raw and download links,
 /// its copyable URLs, and its content when it can be shown (`Preview.Body`).

@@ -1,5 +1,4 @@
 import S3Protocol
-import Storage
 
 /// A safe subset of Markdown rendered to HTML for previews: headings, paragraphs, lists,
 /// block quotes, fenced code, rules, and inline code, emphasis, links and images. All text is

@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// The pages' one script, `x2s3.js`. Progressive enhancement only: every page works without
 /// it (the URLs are selectable text, the search form is a plain GET, rows stay in S3 order).
 enum PageScript {

@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// Where a folder page sits in its listing, carried entirely in the URL: continuation tokens
 /// are opaque and the server keeps no state, so "previous" works by remembering the tokens
 /// of the pages before this one (`?continuation-token=T3&page=4&prev=T1&prev=T2`).

@@ -1,5 +1,4 @@
 import S3Protocol
-import Storage
 
 /// What a preview page (`<object URL>?preview`) shows for an object, decided from its name
 /// (and, for names that say nothing, its stored type or its first bytes). Pure.

@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// JSON re-indented for a preview, as escaped HTML with a class per token. Works on the
 /// document's own tokens, so numbers keep their exact text (`JSON` parses them to Double).
 enum JSONPretty {

@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// The page assets written as text: one stylesheet (light and dark) and the SVG logo (the
 /// script: PageScript.swift).
 enum Stylesheet {

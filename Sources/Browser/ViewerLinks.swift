@@ -1,5 +1,4 @@
 import S3Protocol
-import Storage
 
 /// Links that open a dataset on this server in a web viewer. The viewers run in the
 /// browser and fetch the data from x2s3 directly (hence CORS on every response). Their

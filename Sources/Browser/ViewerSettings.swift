@@ -1,6 +1,3 @@
-import S3Protocol
-import Storage
-
 /// Where the "Open in …" links of dataset folders lead (`viewers:` in the config): sites run
 /// their own viewer deployments. Each value is the viewer's page URL (http or https, no query
 /// or fragment); x2s3 appends what the viewer reads.

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Auth
 import FastCGI
 import Posix
-import Auth
 import Storage
 import X2S3Core
 

@@ -2,7 +2,6 @@ import FastCGI
 import Glibc
 import Logging
 import WorkerPool
-import S3Protocol
 import X2S3Core
 
 /// One worker process: accept, copy params, dispatch, finish, until a shutdown signal or a

@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// `ca_bundle` and `AWS_CA_BUNDLE`: the CA file S3 targets verify their endpoint with, checked

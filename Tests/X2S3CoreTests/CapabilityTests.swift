@@ -1,9 +1,8 @@
-import Logging
-import Testing
 @testable import Auth
-@testable import Browser
+import Logging
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Capability tokens and presigned URLs made by `x2s3 presign`, and the pages reached through a

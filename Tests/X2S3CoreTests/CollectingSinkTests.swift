@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// The in-memory sink that reads small objects: a body over its limit is refused as such, never

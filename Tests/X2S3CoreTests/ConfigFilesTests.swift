@@ -1,10 +1,6 @@
 import Glibc
 import Posix
 import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
-@testable import Storage
 @testable import X2S3Core
 
 /// ConfigFiles' answers, read through Posix: a pipe reads like a file, failures keep their sentences.

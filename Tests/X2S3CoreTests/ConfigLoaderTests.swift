@@ -1,9 +1,7 @@
 import Glibc
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// A scratch directory with a bucket directory and two credential files, removed in `deinit`.

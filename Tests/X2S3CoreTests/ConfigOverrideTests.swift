@@ -1,8 +1,6 @@
-import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
+import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// S3 options, client_options merging, local_path and the `X2S3_*` environment overrides.

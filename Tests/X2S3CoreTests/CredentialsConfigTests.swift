@@ -1,8 +1,6 @@
+import Auth
 import Glibc
 import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
 @testable import Storage
 @testable import X2S3Core
 

@@ -1,8 +1,6 @@
-import Testing
-@testable import Auth
 @testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Sample metadata as the writers (zarr-python, ome-zarr-py, n5-java/zarr, neuroglancer's

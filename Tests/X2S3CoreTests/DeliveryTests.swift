@@ -1,10 +1,8 @@
 import Foundation
 import Logging
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// The one decision of how an object's bytes go out, as a table over the body's facts and the

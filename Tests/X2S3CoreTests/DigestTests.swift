@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// The digests behind ETags, tokens and SigV4: published vectors, chunking, value semantics.

@@ -1,9 +1,6 @@
-import Testing
 import Logging
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 @Suite struct DispatcherTests {

@@ -1,8 +1,7 @@
-import Testing
-@testable import Auth
 @testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Every percent-encoding, percent-decoding and hex variant x2s3 writes, pinned on hostile

@@ -1,8 +1,6 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Random trees, random queries: every full paging must equal the brute-force model.

@@ -1,9 +1,5 @@
-import Testing
 import Logging
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Compression of the documents x2s3 generates, when nginx says the client takes gzip

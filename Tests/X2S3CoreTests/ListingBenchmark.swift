@@ -1,10 +1,8 @@
 import Glibc
 import Posix
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Manual measurement (not a pass/fail test): first vs last 1000-key page of a 100,000-file

@@ -1,5 +1,3 @@
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
 @testable import X2S3Core

@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// The object headers written in place or from byte scans, against the plain code they replace.

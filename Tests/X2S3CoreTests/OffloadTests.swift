@@ -1,10 +1,8 @@
 import Foundation
 import Logging
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Offload mode through the dispatcher, on a real directory (the no-symlink open is the point).

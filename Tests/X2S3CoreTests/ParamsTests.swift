@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// `S3Request.parse` over the params a worker copies (`paramNames`), and its shortcuts.

@@ -1,8 +1,4 @@
 import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
-@testable import Storage
 @testable import X2S3Core
 
 /// The `pool:` section: defaults, each key, the consistency checks and the override.

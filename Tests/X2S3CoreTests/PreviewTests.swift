@@ -1,9 +1,7 @@
-import Testing
-import Logging
-@testable import Auth
 @testable import Browser
-@testable import S3Protocol
+import Logging
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Previews (`?preview`), the folder page's search (`find`), and the formats a preview renders.

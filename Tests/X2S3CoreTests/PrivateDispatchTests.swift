@@ -1,9 +1,8 @@
-import Logging
-import Testing
 @testable import Auth
-@testable import Browser
+import Logging
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Private targets end to end in memory: signed requests served with `Cache-Control: private`,

@@ -1,12 +1,10 @@
 import Glibc
 import HTTPClient
 import Posix
-import Testing
-import WorkerPool
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
+import WorkerPool
 @testable import X2S3Core
 
 /// Writes and removes small files for credential tests.

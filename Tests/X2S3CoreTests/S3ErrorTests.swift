@@ -1,10 +1,8 @@
 import Logging
-import Testing
-import WorkerPool
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
+import WorkerPool
 @testable import X2S3Core
 
 /// One row of the expected error table: what a client sees of `error`, byte for byte.

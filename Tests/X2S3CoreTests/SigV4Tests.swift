@@ -1,8 +1,6 @@
-import Testing
 @testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// SigV4 against AWS's published aws-sig-v4-test-suite (service `service`, us-east-1,

@@ -1,8 +1,6 @@
-import Testing
 @testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Fuzz-style: keys and secrets with hostile characters, signed by botocore (the fixtures) and

@@ -1,11 +1,9 @@
 import Glibc
 import Logging
 import Posix
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// A sink that implements the optional hooks, recording their use: `sendFile` "splices" by

@@ -1,10 +1,6 @@
 import Glibc
 import Posix
 import Testing
-@testable import Auth
-@testable import Browser
-@testable import S3Protocol
-@testable import Storage
 @testable import X2S3Core
 
 /// The one syscall layer: EINTR retried in `valueOrErrno` and nowhere else, errors as `Errno`.

@@ -1,8 +1,5 @@
 import Posix
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
 @testable import X2S3Core
 
 /// Collects everything written, like nginx would receive it.

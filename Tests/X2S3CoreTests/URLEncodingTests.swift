@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 @Suite struct URLEncodingTests {

@@ -1,8 +1,6 @@
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// The ETags of S3 targets (decisions: "Upstream ETags"): derived unless proxied, never a bare

@@ -1,8 +1,5 @@
-import Testing
-@testable import Auth
 @testable import Browser
-@testable import S3Protocol
-@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// `viewers:`: the Neuroglancer and vizarr deployments dataset folders link to.

@@ -1,10 +1,8 @@
 import Glibc
 import Posix
-import Testing
-@testable import Auth
-@testable import Browser
 @testable import S3Protocol
 @testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// `virtual_prefix`: a directory mounted at a key prefix inside the bucket.

@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// A file bucket's root directory, kept open across requests and re-validated against its
 /// configured path, so a dataset published under a running server (`mv new ds`, `rm -rf` and

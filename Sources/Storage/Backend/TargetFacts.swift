@@ -1,5 +1,3 @@
-import S3Protocol
-
 /// What a target's kind of backend implies, each fact decided in one exhaustive switch: a new
 /// backend kind does not compile until every fact is decided for it.
 extension Target {

@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// A depth-first walk over a bucket directory tree in S3 key order (UTF-8 bytes of the whole
 /// key: each directory's entries sorted by name, a subdirectory `d` as `d/`), that can jump

@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// What a listable directory entry is, decided once when the directory is read.
 enum ListEntryKind: UInt8, Sendable {

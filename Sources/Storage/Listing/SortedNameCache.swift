@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// Per-worker cache of sorted directories, so paging through a 100,000-entry directory does
 /// not re-read and re-sort it on every page.

@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// Sorted directory images shared by every worker through files: the first worker to sort a
 /// huge directory writes its image here, and every other worker (including ones spawned

@@ -1,5 +1,4 @@
 import Posix
-import S3Protocol
 
 /// `listing_cache`: how much a worker keeps of sorted directory names, and where the sorted
 /// names of huge directories are shared with the other workers.

@@ -1,5 +1,3 @@
-import S3Protocol
-
 /// One bucket.
 public struct Target: Sendable, Equatable {
     /// The bucket name as configured (case kept for listings).

@@ -1,6 +1,4 @@
 public import Auth
-import Browser
-import S3Protocol
 import Storage
 
 /// `credentials: [{access_key, secret_key_path, buckets}]`: the access keys private targets

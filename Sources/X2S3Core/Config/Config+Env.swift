@@ -1,7 +1,4 @@
-import Auth
-import Browser
 import S3Protocol
-import Storage
 
 /// `X2S3_*` environment overrides, as pydantic-settings applied them in the original:
 /// names are case-insensitive, scalars replace the file's values, `X2S3_TARGETS` (JSON or

@@ -1,6 +1,3 @@
-import Auth
-import Browser
-import S3Protocol
 import Storage
 
 extension ListingCacheSettings {

@@ -1,8 +1,3 @@
-import Auth
-import Browser
-import S3Protocol
-import Storage
-
 /// The supervised pool's bounds (`pool:` in the config), after php-fpm's `pm = dynamic`: the
 /// leader starts `start` workers, keeps at least `min_spare` and at most `max_spare` of them
 /// idle, never runs more than `max_workers`, replaces a worker that makes no progress on a

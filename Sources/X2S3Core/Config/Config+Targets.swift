@@ -1,6 +1,3 @@
-import Auth
-import Browser
-import S3Protocol
 import Storage
 
 /// The client types a target may name. A closed set: `aioboto` (the original's name, and

@@ -1,7 +1,4 @@
-import Auth
 import Browser
-import S3Protocol
-import Storage
 
 extension RawSettings {
     /// `viewers: {neuroglancer: URL, vizarr: URL}`; an absent key keeps its default.

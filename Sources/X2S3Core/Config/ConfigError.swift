@@ -1,8 +1,3 @@
-import Auth
-import Browser
-import S3Protocol
-import Storage
-
 /// Why the configuration was refused, in one line a person can act on:
 /// `config.yaml:12:5: targets[2].options.path: directory /nope does not exist`.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-import Auth
-import Browser
 import Posix
-import S3Protocol
-import Storage
 
 /// The few filesystem questions the loader asks, in one place: read the config file, resolve
 /// a bucket directory, check a credential file is readable. Each answer is a `Result` whose

@@ -1,7 +1,3 @@
-import Auth
-import Browser
-import S3Protocol
-import Storage
 import YAML
 
 /// A config value together with where it came from (file or environment variable) and its

@@ -1,5 +1,4 @@
 import Auth
-import Browser
 import Posix
 import S3Protocol
 import Storage

@@ -1,5 +1,3 @@
-import Auth
-import Browser
 import HTTPClient
 import Posix
 import S3Protocol

@@ -1,4 +1,3 @@
-import Auth
 import Browser
 import S3Protocol
 import Storage

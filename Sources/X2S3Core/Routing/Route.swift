@@ -1,5 +1,3 @@
-import Auth
-import Browser
 public import S3Protocol
 public import Storage
 

@@ -1,5 +1,4 @@
 import Auth
-import Browser
 public import S3Protocol
 import Storage
 
