@@ -97,7 +97,7 @@ public final class FileBackend: StorageBackend {
     }
 
     /// For offload targets: the key opened with no symlink anywhere in its path, so its absolute
-    /// path names it for nginx (Response/Offload.swift); nil when that fails for any reason (a
+    /// path names it for nginx (Storage/Delivery/Offload.swift); nil when that fails for any reason (a
     /// symlink, a miss, a directory), so the caller takes the usual path and reports the usual
     /// error. Same facts and ETag as `openFile`.
     private func openOffloadable(_ key: String) -> FileObjectBody? {
