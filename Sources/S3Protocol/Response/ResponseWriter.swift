@@ -25,14 +25,17 @@ public struct ResponseHead: Sendable, Equatable {
 
 /// Owns the wire for one response. The head can be written exactly once, and the body only
 /// after it: `writeHead` consumes the writer and hands back the only `BodyWriter`.
+///
+/// The writers are `@inlinable`: the dispatcher (another module) uses them with one concrete
+/// sink, and only inlinable generic code is specialised for it there.
 public struct ResponseWriter<S: ResponseSink>: ~Copyable {
-    private var sink: S
+    @usableFromInline var sink: S
 
-    public init(sink: S) { self.sink = sink }
+    @inlinable public init(sink: S) { self.sink = sink }
 
     /// Serialises the CGI head (`Status:` line first; the only place it is written). Written
     /// into one buffer sized up front, because String and array appends dominate a small GET's CPU.
-    public consuming func writeHead(_ head: ResponseHead) -> BodyWriter<S> {
+    @inlinable public consuming func writeHead(_ head: ResponseHead) -> BodyWriter<S> {
         let status = String(head.status), reason = HTTPStatus.reason(head.status)
         var capacity = "Status: ".utf8.count + status.utf8.count + 1 + reason.utf8.count + 4
         for (name, value) in head.headers { capacity += name.utf8.count + value.utf8.count + 4 }
@@ -55,23 +58,23 @@ public struct ResponseWriter<S: ResponseSink>: ~Copyable {
             out.append("\r\n")
             try? w.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<out.count])))
         }
-        w.bytesWritten = 0  // the head is not body (logs, x2s3_response_bytes_total)
+        w.byteCount = 0  // the head is not body (logs, x2s3_response_bytes_total)
         return w
     }
 }
 
 /// The bytes of a head, in a buffer `writeHead` sized for them.
-private struct HeadBuffer {
+@usableFromInline struct HeadBuffer {
     // SAFETY: lent by writeHead's temporary allocation, sized for the whole head; the value never leaves
     //  writeHead.
-    let buffer: UnsafeMutableBufferPointer<UInt8>
-    var count = 0
+    @usableFromInline let buffer: UnsafeMutableBufferPointer<UInt8>
+    @usableFromInline var count = 0
 
-    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+    @inlinable init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     /// Appends `text`; with `droppingLineBreaks`, without its CR and LF bytes (a header value
     /// can never carry a line break: response splitting).
-    mutating func append(_ text: String, droppingLineBreaks: Bool = false) {
+    @inlinable mutating func append(_ text: String, droppingLineBreaks: Bool = false) {
         // Native strings are contiguous (no copy of the String to get at its bytes).
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
             if droppingLineBreaks, Self.hasLineBreak(bytes) {
@@ -84,14 +87,14 @@ private struct HeadBuffer {
         if copied == nil { append(filtering: Array(text.utf8)) }
     }
 
-    private mutating func append<C: Collection<UInt8>>(filtering bytes: C) {
+    @inlinable mutating func append<C: Collection<UInt8>>(filtering bytes: C) {
         for b in bytes where b != UInt8(ascii: "\r") && b != UInt8(ascii: "\n") {
             buffer[count] = b
             count += 1
         }
     }
 
-    private static func hasLineBreak(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable static func hasLineBreak(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
     }
 }
@@ -99,51 +102,54 @@ private struct HeadBuffer {
 /// Writes body bytes after the head. A sink failure is remembered: later writes are no-ops
 /// and `failed` tells the caller to stop producing bytes.
 public struct BodyWriter<S: ResponseSink>: ~Copyable {
-    var sink: S
-    /// Set once the sink has thrown; the rest of the response is dropped.
-    public private(set) var failed: SinkError?
-    /// Body bytes accepted so far (for logs).
-    public internal(set) var bytesWritten: UInt64 = 0
+    @usableFromInline var sink: S
+    @usableFromInline var failure: SinkError?
+    @usableFromInline var byteCount: UInt64 = 0
 
-    package init(sink: S) { self.sink = sink }
+    /// Set once the sink has thrown; the rest of the response is dropped.
+    @inlinable public var failed: SinkError? { failure }
+    /// Body bytes accepted so far (for logs).
+    @inlinable public var bytesWritten: UInt64 { byteCount }
+
+    @inlinable package init(sink: S) { self.sink = sink }
 
     /// Writes raw bytes; throws the sink's `SinkError` (`clientGone` for any other error) once
     /// the sink has stopped taking them.
-    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
-        if let failed { throw failed }
+    @inlinable public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
+        if let failure { throw failure }
         do {
             try sink.write(bytes)
-            bytesWritten += UInt64(bytes.count)
+            byteCount += UInt64(bytes.count)
         } catch {
             let reason = error as? SinkError ?? .clientGone
-            failed = reason
+            failure = reason
             throw reason
         }
     }
 
     /// Sends part of an open file through the sink's zero-copy path; false when it has none.
     /// A failure of the file (not the peer) is rethrown and cuts the stream.
-    public mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
-        if let failed { throw failed }
+    @inlinable public mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool {
+        if let failure { throw failure }
         do {
             guard try sink.sendFile(file, range: range) else { return false }
-            bytesWritten += UInt64(range.count)
+            byteCount += UInt64(range.count)
             return true
         } catch SinkError.clientGone {
-            failed = .clientGone
+            failure = .clientGone
             throw SinkError.clientGone
         }
     }
 
     /// Writes a complete in-memory body.
-    public mutating func write(_ bytes: [UInt8]) {
+    @inlinable public mutating func write(_ bytes: [UInt8]) {
         // SAFETY: the sink reads the bytes during the call.
         bytes.withUnsafeBytes { try? write($0) }
     }
 
     /// Flushes and ends the response, handing back the sink.
-    public consuming func finish() -> S {
-        if failed == nil { try? sink.flush() }
+    @inlinable public consuming func finish() -> S {
+        if failure == nil { try? sink.flush() }
         return sink
     }
 }
