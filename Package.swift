@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .executable(name: "x2s3", targets: ["x2s3"]),
         // For Fuzz/ (a separate package, so plain builds never need the fuzzer runtime).
-        .library(name: "X2S3Core", targets: ["X2S3Core"]),
+        .library(name: "X2S3Core", targets: ["X2S3Core", "S3Protocol", "Storage", "Auth", "Browser"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -43,22 +43,31 @@ let package = Package(
         // pool-wide counters the workers answer /_x2s3/metrics from.
         .target(name: "WorkerPool", dependencies: ["Posix"], swiftSettings: strict),
 
+        // x2s3's own code, in the order of its imports (docs/architecture.md draws them):
+        // the S3 protocol (requests, errors, wire formats, the response writer, the storage
+        // seam); storage (file and S3 backends, listing, delivery); request authentication;
+        // the browser pages; and the application (config, routing, dispatch).
+        .target(name: "S3Protocol", dependencies: ["Posix", "Escaping", "Hashing", "WorkerPool"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["S3Protocol", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["S3Protocol"], swiftSettings: strict),
+        .target(name: "Browser", dependencies: ["S3Protocol", "Storage"], swiftSettings: strict),
         .target(
             name: "X2S3Core",
-            dependencies: ["YAML", "Posix", "HTTPClient", "Deflate", "Escaping", "Hashing", "WorkerPool", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Protocol", "Storage", "Auth", "Browser", "YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "x2s3",
             dependencies: [
-                "X2S3Core", "FastCGI", "Posix", "WorkerPool", "Escaping",
+                "X2S3Core", "S3Protocol", "Storage", "Auth", "FastCGI", "Posix", "WorkerPool", "Escaping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
-        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
+        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "S3Protocol", "Storage", "Auth", "Browser", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),

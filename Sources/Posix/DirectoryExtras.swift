@@ -29,9 +29,10 @@ extension FileDescriptor {
                 return
             }
             // SAFETY: ent points to readdir's entry, valid until the next readdir or closedir, and d_name is
-            //  copied out here before either; d_name is a NUL-terminated char array, read as bytes up to its
-            //  own size.
-            let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+            //  copied out here before either. The record is only as long as its name (d_reclen), not
+            //  sizeof(dirent): d_name is read in place (inout: no copy of the whole 256-byte array, which
+            //  could run past the end of glibc's buffer) and only up to its NUL.
+            let name: [UInt8] = withUnsafeBytes(of: &ent.pointee.d_name) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 let len = bytes.firstIndex(of: 0) ?? bytes.count
                 return Array(bytes[0..<len])

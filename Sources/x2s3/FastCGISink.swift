@@ -1,6 +1,7 @@
 import FastCGI
 import Posix
 import WorkerPool
+import S3Protocol
 import X2S3Core
 
 /// The worker's `ResponseSink`: the request's FastCGI stdout. A wrapper struct rather than a

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Auth
 import FastCGI
 import Posix
+import Storage
 import X2S3Core
 
 /// `x2s3 presign s3://bucket/key`: a presigned URL for one object (or, with `--capability`, a

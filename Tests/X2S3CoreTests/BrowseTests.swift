@@ -1,5 +1,8 @@
-import Testing
+@testable import Browser
 import Logging
+@testable import S3Protocol
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// An in-memory bucket that lists like S3 (prefix, delimiter, max-keys) with opaque tokens

@@ -1,6 +1,8 @@
-import Testing
 import Glibc
 import Posix
+@testable import S3Protocol
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 @Suite struct RootCheckTests {

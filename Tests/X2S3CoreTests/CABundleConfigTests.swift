@@ -1,3 +1,4 @@
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

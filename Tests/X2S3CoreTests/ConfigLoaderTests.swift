@@ -1,4 +1,6 @@
 import Glibc
+@testable import S3Protocol
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

@@ -1,5 +1,7 @@
+import Auth
 import Glibc
 import Testing
+@testable import Storage
 @testable import X2S3Core
 
 /// `private: true` and `credentials:`: secrets from files, every mistake one line naming the

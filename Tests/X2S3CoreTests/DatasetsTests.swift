@@ -1,3 +1,5 @@
+@testable import Browser
+@testable import S3Protocol
 import Testing
 @testable import X2S3Core
 

@@ -1,5 +1,6 @@
-import Testing
 import Logging
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 @Suite struct DispatcherTests {

@@ -1,5 +1,7 @@
-import Testing
+@testable import Browser
 import Logging
+import S3Protocol
+import Testing
 @testable import X2S3Core
 
 /// Errors for people: the same facts as the S3 XML (one `S3Error.Wire`), as a page, when the

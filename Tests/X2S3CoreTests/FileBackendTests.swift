@@ -1,5 +1,7 @@
-import Testing
 import Glibc
+@testable import S3Protocol
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Writes `content` to `rel` under the tree, creating parent directories.

@@ -1,3 +1,5 @@
+@testable import S3Protocol
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

@@ -1,5 +1,5 @@
-import Testing
 import Logging
+import Testing
 @testable import X2S3Core
 
 /// Compression of the documents x2s3 generates, when nginx says the client takes gzip

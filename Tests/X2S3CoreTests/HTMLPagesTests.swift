@@ -1,3 +1,6 @@
+@testable import Browser
+@testable import S3Protocol
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

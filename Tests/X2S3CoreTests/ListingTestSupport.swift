@@ -1,3 +1,5 @@
+@testable import S3Protocol
+@testable import Storage
 @testable import X2S3Core
 
 /// One result of a listing, in the form tests compare: a key or a common prefix.

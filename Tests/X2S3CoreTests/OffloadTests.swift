@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+@testable import S3Protocol
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

@@ -1,4 +1,6 @@
 import Logging
+@testable import S3Protocol
+@testable import Storage
 import Testing
 import WorkerPool
 @testable import X2S3Core

@@ -1,5 +1,7 @@
-import Testing
+@testable import Browser
 import Logging
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Previews (`?preview`), the folder page's search (`find`), and the formats a preview renders.

@@ -1,4 +1,7 @@
+@testable import Auth
 import Logging
+@testable import S3Protocol
+@testable import Storage
 import Testing
 @testable import X2S3Core
 

@@ -1,6 +1,8 @@
 import Glibc
 import HTTPClient
 import Posix
+@testable import S3Protocol
+@testable import Storage
 import Testing
 import WorkerPool
 @testable import X2S3Core

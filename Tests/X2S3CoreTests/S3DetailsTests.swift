@@ -1,6 +1,8 @@
-import Testing
 import Logging
 import Posix
+@testable import S3Protocol
+@testable import Storage
+import Testing
 @testable import X2S3Core
 
 /// Issue 13's S3 details: response-* overrides, ListBuckets paging, the key length limit.

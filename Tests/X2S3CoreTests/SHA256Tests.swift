@@ -1,3 +1,4 @@
+@testable import S3Protocol
 import Testing
 @testable import X2S3Core
 

@@ -1,3 +1,5 @@
+@testable import Auth
+@testable import S3Protocol
 import Glibc
 import Testing
 @testable import X2S3Core

@@ -1,4 +1,5 @@
 import Posix
+@testable import S3Protocol
 @testable import X2S3Core
 
 /// Collects everything written, like nginx would receive it.

@@ -1,3 +1,4 @@
+@testable import Browser
 import Testing
 @testable import X2S3Core
 

@@ -1,4 +1,5 @@
 // Fuzz target for the YAML config loader (libyaml events → tree → typed config).
+@testable internal import Storage
 @testable internal import X2S3Core
 
 /// Input: YAML text, then optionally a NUL byte and `X2S3_NAME=value` environment lines.

@@ -1,4 +1,6 @@
 // Fuzz target for the XML and HTML escapers and the href encoder.
+@testable internal import Browser
+@testable internal import S3Protocol
 @testable internal import X2S3Core
 
 /// Input: any text. Properties:

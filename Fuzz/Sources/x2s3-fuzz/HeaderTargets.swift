@@ -1,4 +1,5 @@
 // Fuzz targets for the header parsers: Range, the conditional headers and HTTP dates.
+@testable internal import S3Protocol
 @testable internal import X2S3Core
 
 /// Input: a Range header value. Property: whatever parses resolves to a non-empty range

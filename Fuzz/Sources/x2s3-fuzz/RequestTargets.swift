@@ -3,6 +3,8 @@
 internal import Glibc
 internal import Logging
 internal import Posix
+@testable internal import S3Protocol
+@testable internal import Storage
 @testable internal import X2S3Core
 
 /// Input format, one item a line: the method, then REQUEST_URI, then `NAME=value` params

@@ -1,4 +1,6 @@
 // Fuzz targets for continuation tokens: forged tokens are refused, never trusted or trapped on.
+@testable internal import S3Protocol
+@testable internal import Storage
 @testable internal import X2S3Core
 
 /// Input: a client-supplied token (lines: token, prefix, delimiter). Properties: the

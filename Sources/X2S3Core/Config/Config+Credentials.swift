@@ -1,3 +1,6 @@
+public import Auth
+import Storage
+
 /// `credentials: [{access_key, secret_key_path, buckets}]`: the access keys private targets
 /// accept. Secrets are read here, at start and on every reload (SIGHUP), so a rotated secret
 /// file takes effect with a reload; an error names the key path and the file, never the secret.
@@ -54,5 +57,12 @@ extension String {
         while let c = s.first, isSpace(c) { s = s.dropFirst() }
         while let c = s.last, isSpace(c) { s = s.dropLast() }
         return String(s)
+    }
+}
+
+extension Config {
+    /// The credential with this access key id (ids are case-sensitive, as AWS's are).
+    public func credential(accessKey: String) -> Credential? {
+        credentials.first { $0.accessKey == accessKey }
     }
 }

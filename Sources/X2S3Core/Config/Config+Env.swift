@@ -1,3 +1,5 @@
+import S3Protocol
+
 /// `X2S3_*` environment overrides, as pydantic-settings applied them in the original:
 /// names are case-insensitive, scalars replace the file's values, `X2S3_TARGETS` (JSON or
 /// YAML flow text) replaces the whole list (`X2S3_LISTING_CACHE` likewise its mapping), and `X2S3_CLIENT_OPTIONS__<client>__<option>`

@@ -1,3 +1,5 @@
+import Storage
+
 /// The client types a target may name. A closed set: `aioboto` (the original's name, and
 /// its default) and `s3` are one backend here.
 enum ClientKind {

@@ -1,3 +1,6 @@
+import Auth
+import S3Protocol
+import Storage
 import YAML
 
 /// Reads the configuration the way the original did (same `config.yaml` format, same

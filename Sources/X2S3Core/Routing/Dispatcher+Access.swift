@@ -1,4 +1,7 @@
+import Auth
 import Posix
+import S3Protocol
+import Storage
 
 /// Who a request is, as far as private targets care.
 enum Access: Sendable {
@@ -157,6 +160,7 @@ extension Dispatcher {
 /// `HTTP_X_AMZ_DATE` → `x-amz-date`, on bytes.
 private func headerName(param: String) -> String {
     let name = param.utf8.dropFirst(5)
+    // SAFETY: the fallback buffer lives for the call only; the parser reads it and returns values, no pointers.
     return String(unsafeUninitializedCapacity: name.count) { out in
         var n = 0
         for b in name {
@@ -193,6 +197,7 @@ private func signedHeaderNames(_ authorization: String) -> Substring.UTF8View? {
 
 /// `x-amz-date` → `HTTP_X_AMZ_DATE`, on bytes.
 private func paramName(header: Substring.UTF8View) -> String {
+    // SAFETY: the fallback buffer lives for the call only; the parser reads it and returns values, no pointers.
     String(unsafeUninitializedCapacity: header.count + 5) { out in
         var n = 0
         for b in "HTTP_".utf8 { out[n] = b; n += 1 }

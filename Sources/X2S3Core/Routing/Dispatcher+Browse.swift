@@ -1,5 +1,9 @@
+import Auth
+import Browser
 import Logging
 import Posix
+import S3Protocol
+import Storage
 
 /// The HTML folder pages for people (content-negotiated with the S3 XML on the same URLs):
 /// one listing page, plus at most three small metadata reads when the folder is a dataset.

@@ -1,6 +1,8 @@
-import WorkerPool
 import HTTPClient
 import Posix
+import S3Protocol
+import Storage
+import WorkerPool
 
 /// x2s3's own answers for operators: `/_x2s3/health`, `/_x2s3/metrics`, and the counting of
 /// every request into the pool-wide table they read.

@@ -1,3 +1,7 @@
+import Browser
+import S3Protocol
+import Storage
+
 /// `<object URL>?preview` (operation `Preview`): an HTML page showing the object. It reads at
 /// most `Preview.textLimit` bytes of the object, and none for images and binary types.
 extension Dispatcher {

@@ -1,3 +1,7 @@
+import Browser
+import S3Protocol
+import Storage
+
 /// The route handlers: each turns a route into a `Response` or throws an `S3Error`.
 extension Dispatcher {
     mutating func run(_ routed: RoutedRequest, _ request: S3Request, params: [String: String], requestID: String) -> Response {

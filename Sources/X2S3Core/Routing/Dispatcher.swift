@@ -1,7 +1,11 @@
-public import Logging
-public import WorkerPool
-import Posix
+import Auth
+import Browser
 import Deflate
+public import Logging
+import Posix
+public import S3Protocol
+import Storage
+public import WorkerPool
 
 /// Runs one request end to end: parse → route → backend → one response on the sink.
 /// It never throws: failures before the head become S3 XML errors; after it, a cut stream.

@@ -1,3 +1,6 @@
+public import S3Protocol
+public import Storage
+
 /// Everything x2s3 can answer, as a closed set: the dispatcher switches over it with no
 /// `default`, so a new route forces a decision everywhere.
 public enum Route: Sendable, Equatable {

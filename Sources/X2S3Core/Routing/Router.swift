@@ -1,3 +1,7 @@
+import Auth
+public import S3Protocol
+import Storage
+
 /// Request + config → route. Pure: no I/O, no backend; the precedence rules live only here.
 public enum Router {
     /// Subresources S3 defines that a read-only gateway does not implement: answered with

@@ -1,0 +1,142 @@
+/// The canonical request's parts written as bytes, for `SigV4Verifier.verify`: what signers
+/// send is nearly always canonical already and is copied as it came; anything else goes through
+/// the String forms (`canonicalURI`, `canonicalQuery`), which define the result.
+extension SigV4Verifier {
+    /// The canonical URI's bytes: nearly every signer sends the path already in canonical form
+    /// (unreserved bytes, `/`, upper-case escapes of other bytes but `/`), which decoding and
+    /// encoding once gives back unchanged.
+    static func appendCanonicalURI(_ rawPath: String, to out: inout [UInt8]) {
+        if !rawPath.isEmpty && isCanonicalPath(rawPath.utf8) {
+            out.append(contentsOf: rawPath.utf8)
+        } else {
+            out.append(contentsOf: canonicalURI(rawPath).utf8)
+        }
+    }
+
+    fileprivate static func isCanonicalPath(_ bytes: String.UTF8View) -> Bool {
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if isUnreserved(b) || b == UInt8(ascii: "/") {
+                i = bytes.index(after: i)
+                continue
+            }
+            guard b == UInt8(ascii: "%") else { return false }
+            let h = bytes.index(after: i)
+            guard h != bytes.endIndex, let hi = upperHexValue(bytes[h]) else { return false }
+            let l = bytes.index(after: h)
+            guard l != bytes.endIndex, let lo = upperHexValue(bytes[l]) else { return false }
+            let decoded = hi << 4 | lo
+            guard !isUnreserved(decoded), decoded != UInt8(ascii: "/") else { return false }
+            i = bytes.index(after: l)
+        }
+        return true
+    }
+
+    /// The canonical query's bytes. When every name and value is already canonically encoded
+    /// (what signers send), the items are sorted as they came; otherwise each is decoded and
+    /// encoded once.
+    static func appendCanonicalQuery(_ rawQuery: String, excludingSignature: Bool, to out: inout [UInt8]) {
+        guard !rawQuery.isEmpty else { return }
+        let done = rawQuery.utf8.withContiguousStorageIfAvailable {
+            appendSortedQuery($0, excludingSignature: excludingSignature, to: &out)
+        }
+        if done != true { out.append(contentsOf: canonicalQuery(rawQuery, excludingSignature: excludingSignature).utf8) }
+    }
+
+    /// The items of `b` sorted by name then value and joined, when every name and value is
+    /// canonically encoded already; false (nothing appended) otherwise.
+    fileprivate static func appendSortedQuery(_ b: UnsafeBufferPointer<UInt8>, excludingSignature: Bool, to out: inout [UInt8]) -> Bool {
+        // SAFETY: every range rebased below was found by scanning b, so it lies inside 0..<b.count; b is
+        //  valid for this whole call and the rebased views are only read here, never kept.
+        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
+        var start = 0
+        while start < b.count {
+            var end = start
+            while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
+            defer { start = end + 1 }
+            if end == start { continue }
+            var eq = start
+            while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
+            let name = start..<eq, value = eq < end ? (eq + 1)..<end : end..<end
+            if excludingSignature && UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-Signature".utf8) { continue }
+            guard isCanonical(UnsafeBufferPointer(rebasing: b[name])), isCanonical(UnsafeBufferPointer(rebasing: b[value])) else { return false }
+            pairs.append((name, value))
+        }
+        pairs.sort { x, y in
+            let xn = UnsafeBufferPointer(rebasing: b[x.name]), yn = UnsafeBufferPointer(rebasing: b[y.name])
+            if xn.elementsEqual(yn) {
+                return UnsafeBufferPointer(rebasing: b[x.value]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[y.value]))
+            }
+            return xn.lexicographicallyPrecedes(yn)
+        }
+        for (i, pair) in pairs.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: "&")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[pair.name]))
+            out.append(UInt8(ascii: "="))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[pair.value]))
+        }
+        return true
+    }
+
+    /// `isCanonicallyEncoded` on contiguous bytes.
+    fileprivate static func isCanonical(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < b.count {
+            if isUnreserved(b[i]) {
+                i += 1
+                continue
+            }
+            guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let hi = upperHexValue(b[i + 1]), let lo = upperHexValue(b[i + 2]),
+                  !isUnreserved(hi << 4 | lo) else { return false }
+            i += 3
+        }
+        return true
+    }
+
+    /// A header value with leading and trailing spaces and tabs removed and inner runs of them
+    /// collapsed to one space (what `trimHeaderValue` returns), appended.
+    static func appendTrimmedHeaderValue(_ value: String, to out: inout [UInt8]) {
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
+            if isTrimmed(bytes) { out.append(contentsOf: bytes) } else { appendTrimmed(bytes, to: &out) }
+        }
+        if done == nil { appendTrimmed(Array(value.utf8), to: &out) }
+    }
+
+    fileprivate static func appendTrimmed<C: Collection<UInt8>>(_ value: C, to out: inout [UInt8]) {
+        var pendingSpace = false, started = false
+        for b in value {
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") {
+                pendingSpace = started
+            } else {
+                if pendingSpace { out.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                started = true
+                out.append(b)
+            }
+        }
+    }
+
+    /// No tab, no leading, trailing or double space.
+    fileprivate static func isTrimmed(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        var previousSpace = true
+        for b in u {
+            if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { return false }
+            previousSpace = b == UInt8(ascii: " ")
+        }
+        return u.last != UInt8(ascii: " ")
+    }
+
+    fileprivate static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+    }
+
+    fileprivate static func upperHexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        default: return nil
+        }
+    }
+}

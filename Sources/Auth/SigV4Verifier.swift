@@ -1,0 +1,296 @@
+public import S3Protocol
+
+/// Verifies AWS SigV4 signatures on incoming GET/HEAD requests, as S3 does: the
+/// `Authorization: AWS4-HMAC-SHA256 …` header form and the presigned query form. Pure: the
+/// clock and the credential lookup are passed in. Keeps derived signing keys between requests
+/// (one per access key, day, region and service), so a worker derives each once a day.
+///
+/// S3's canonical URI: the raw request path decoded once and each segment encoded once (RFC
+/// 3986, upper-case hex, `/` kept), never normalised. The canonical query: every parameter but
+/// `X-Amz-Signature`, decoded once and re-encoded, sorted. The region in the scope is not
+/// checked: x2s3 answers for one endpoint, and clients sign with whatever region their machine
+/// is configured for (or the one GetBucketLocation reports), so any region verifies — the key
+/// derivation still binds the signature to the region it names.
+public struct SigV4Verifier: Sendable {
+    /// S3's allowed clock skew.
+    public static let maxSkewSeconds: Int64 = 900
+    /// S3's longest presigned URL lifetime (7 days).
+    public static let maxExpiresSeconds: Int64 = 604_800
+    static let algorithm = "AWS4-HMAC-SHA256"
+    static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    /// Derived keys kept at most; a worker sees few credentials, so this only bounds abuse.
+    static let maxCachedKeys = 64
+
+    /// The parts of one request a signature covers, as they arrived.
+    public struct Request: Sendable {
+        public var method: String
+        /// The raw path of REQUEST_URI, still percent-encoded.
+        public var rawPath: String
+        /// The raw query string (without `?`).
+        public var rawQuery: String
+        /// Every request header by lower-case name (nginx's `HTTP_*` params).
+        public var headers: [String: String]
+
+        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String]) {
+            self.method = method
+            self.rawPath = rawPath
+            self.rawQuery = rawQuery
+            self.headers = headers
+        }
+    }
+
+    private struct CachedKey: Sendable {
+        let secret: String
+        let key: [UInt8]
+    }
+
+    private var keys: [String: CachedKey] = [:]
+    /// The key used last, checked before `keys` (nearly every request reuses it).
+    private var recent: (accessKey: String, scope: Scope, cached: CachedKey)?
+    /// The canonical request and string to sign of the last request, kept for its capacity.
+    private var scratch: [UInt8] = []
+    /// How many derived keys are kept (for tests).
+    var cachedKeys: Int { keys.count }
+
+    public init() {}
+
+    /// Whether the request carries a signature at all (header or presigned query).
+    public static func isSigned(_ request: Request) -> Bool {
+        request.headers["authorization"] != nil || QueryAuth.hasSignatureParameters(request.rawQuery)
+    }
+
+    /// The credential that signed `request`, or nil when it carries no signature (anonymous).
+    /// Throws S3's error for a malformed, unknown, stale or wrong signature.
+    public mutating func verify(_ request: Request, now: Int64, lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
+        let header = request.headers["authorization"]
+        let presigned = QueryAuth.hasSignatureParameters(request.rawQuery)
+        if header != nil && presigned {
+            throw .invalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+                                   argumentName: "Authorization", argumentValue: header)
+        }
+        let parts: SignatureParts
+        if let header {
+            parts = try HeaderAuth.parse(header, headers: request.headers, now: now)
+        } else if presigned {
+            parts = try QueryAuth.parse(request.rawQuery, now: now)
+        } else {
+            return nil
+        }
+        guard let credential = lookup(parts.accessKey) else { throw .invalidAccessKeyId(accessKey: parts.accessKey) }
+
+        // Canonical request then string to sign, as bytes in one reused buffer; Strings are
+        // made only for the error.
+        var buffer = scratch
+        scratch = []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(1024)
+        Self.appendCanonicalRequest(request, parts: parts, to: &buffer)
+        let canonicalEnd = buffer.count
+        let digest = SHA256.hash(buffer[..<canonicalEnd])
+        Self.appendStringToSign(parts, digest: digest, to: &buffer)
+        let key = signingKey(credential, scope: parts.scope)
+        let mac = HMACSHA256.authenticate(key: key, message: buffer[canonicalEnd...])
+        guard Self.hexEqual(mac, parts.signature) else {
+            throw .signatureDoesNotMatch(.init(accessKey: parts.accessKey,
+                                               stringToSign: String(decoding: buffer[canonicalEnd...], as: UTF8.self),
+                                               signatureProvided: parts.signature,
+                                               canonicalRequest: String(decoding: buffer[..<canonicalEnd], as: UTF8.self)))
+        }
+        scratch = buffer
+        return credential
+    }
+
+    /// The signing key for a scope, derived once and then taken from the cache (re-derived if
+    /// the credential's secret changed).
+    mutating func signingKey(_ credential: Credential, scope: Scope) -> [UInt8] {
+        if let recent, recent.accessKey == credential.accessKey, recent.scope == scope,
+           recent.cached.secret == credential.secretKey {
+            return recent.cached.key
+        }
+        let id = "\(credential.accessKey)/\(scope.day)/\(scope.region)/\(scope.service)"
+        if let cached = keys[id], cached.secret == credential.secretKey {
+            recent = (credential.accessKey, scope, cached)
+            return cached.key
+        }
+        let key = Self.deriveKey(secret: credential.secretKey, scope: scope)
+        if keys.count >= Self.maxCachedKeys { keys.removeAll() }
+        let cached = CachedKey(secret: credential.secretKey, key: key)
+        keys[id] = cached
+        recent = (credential.accessKey, scope, cached)
+        return key
+    }
+
+    static func deriveKey(secret: String, scope: Scope) -> [UInt8] {
+        var key = Array("AWS4\(secret)".utf8)
+        for part in [scope.day, scope.region, scope.service, scope.terminal] {
+            key = HMACSHA256.authenticate(key: key, message: Array(part.utf8))
+        }
+        return key
+    }
+
+    /// The canonical request S3 computes for `request`.
+    static func canonicalRequest(_ request: Request, parts: SignatureParts) -> String {
+        var bytes: [UInt8] = []
+        appendCanonicalRequest(request, parts: parts, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The canonical request's bytes: method, URI, query, each signed header (`name:value`,
+    /// value trimmed), a blank line, the signed header names and the payload hash.
+    private static func appendCanonicalRequest(_ request: Request, parts: SignatureParts, to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n")
+        out.append(contentsOf: request.method.utf8)
+        out.append(newline)
+        appendCanonicalURI(request.rawPath, to: &out)
+        out.append(newline)
+        appendCanonicalQuery(request.rawQuery, excludingSignature: parts.fromQuery, to: &out)
+        out.append(newline)
+        for name in parts.signedHeaders {
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
+            if let value = request.headers[name] { appendTrimmedHeaderValue(value, to: &out) }
+            out.append(newline)
+        }
+        out.append(newline)
+        for (i, name) in parts.signedHeaders.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+        }
+        out.append(newline)
+        out.append(contentsOf: parts.payloadHash.utf8)
+    }
+
+    /// `AWS4-HMAC-SHA256`, the request time, the scope and the canonical request's hex digest.
+    private static func appendStringToSign(_ parts: SignatureParts, digest: [UInt8], to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n"), slash = UInt8(ascii: "/")
+        out.append(contentsOf: algorithm.utf8)
+        out.append(newline)
+        out.append(contentsOf: parts.amzDate.utf8)
+        out.append(newline)
+        out.append(contentsOf: parts.scope.day.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.region.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.service.utf8)
+        out.append(slash)
+        out.append(contentsOf: parts.scope.terminal.utf8)
+        out.append(newline)
+        for b in digest {
+            out.append(hexDigit(b >> 4))
+            out.append(hexDigit(b & 0x0F))
+        }
+    }
+
+    private static func hexDigit(_ n: UInt8) -> UInt8 {
+        n < 10 ? n + UInt8(ascii: "0") : n - 10 + UInt8(ascii: "a")
+    }
+
+    /// Whether `signature` is `mac` in lower-case hex, in time independent of where they differ.
+    private static func hexEqual(_ mac: [UInt8], _ signature: String) -> Bool {
+        var signature = signature
+        return signature.withUTF8 { s in
+            guard s.count == mac.count * 2 else { return false }
+            var diff: UInt8 = 0
+            for (i, b) in mac.enumerated() {
+                diff |= s[2 * i] ^ hexDigit(b >> 4)
+                diff |= s[2 * i + 1] ^ hexDigit(b & 0x0F)
+            }
+            return diff == 0
+        }
+    }
+
+    /// The raw path decoded once (`+` literal), then each byte but unreserved ones and `/`
+    /// encoded once. A path that does not decode is signed as it came.
+    static func canonicalURI(_ rawPath: String) -> String {
+        guard let decoded = percentDecode(rawPath, plusIsSpace: false) else { return rawPath }
+        return SigV4.encodePath(decoded)
+    }
+
+    /// Every query parameter, decoded once as the request parser decodes them (`+` is a space)
+    /// and encoded once, sorted by name then value; `X-Amz-Signature` left out for presigned URLs.
+    static func canonicalQuery(_ rawQuery: String, excludingSignature: Bool) -> String {
+        var pairs: [(String, String)] = []
+        for item in queryItems(rawQuery) {
+            let eq = item.firstIndex(of: UInt8(ascii: "="))
+            let rawName = Substring(eq.map { item[..<$0] } ?? item)
+            let rawValue = eq.map { Substring(item[item.index(after: $0)...]) } ?? ""
+            if excludingSignature && rawName == "X-Amz-Signature" { continue }
+            pairs.append((canonicalComponent(rawName), canonicalComponent(rawValue)))
+        }
+        return SigV4.sortedQuery(pairs)
+    }
+
+    /// One query name or value decoded once and encoded once. What signers send is nearly
+    /// always in that form already (unreserved bytes and upper-case escapes of reserved ones):
+    /// then it is taken as it is.
+    static func canonicalComponent(_ raw: Substring) -> String {
+        if isCanonicallyEncoded(raw.utf8) { return String(raw) }
+        return SigV4.encode(percentDecode(raw, plusIsSpace: true) ?? String(raw), keepSlash: false)
+    }
+
+    static func isCanonicallyEncoded(_ bytes: Substring.UTF8View) -> Bool {
+        func unreserved(_ b: UInt8) -> Bool {
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+        }
+        func upperHex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: return b - 0x30
+            case 0x41...0x46: return b - 0x41 + 10
+            default: return nil
+            }
+        }
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if unreserved(b) {
+                i = bytes.index(after: i)
+                continue
+            }
+            guard b == UInt8(ascii: "%") else { return false }
+            let h = bytes.index(after: i)
+            guard h != bytes.endIndex, let hi = upperHex(bytes[h]) else { return false }
+            let l = bytes.index(after: h)
+            guard l != bytes.endIndex, let lo = upperHex(bytes[l]), !unreserved(hi << 4 | lo) else { return false }
+            i = bytes.index(after: l)
+        }
+        return true
+    }
+
+    /// Leading and trailing whitespace removed and inner runs of spaces collapsed to one.
+    static func trimHeaderValue(_ value: String) -> String {
+        // Nearly always nothing to do: no tab, no leading, trailing or double space.
+        let u = value.utf8
+        var previousSpace = true, clean = true
+        for b in u {
+            if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { clean = false; break }
+            previousSpace = b == UInt8(ascii: " ")
+        }
+        if clean && u.last != UInt8(ascii: " ") { return value }
+        return value.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            .map { String(Substring($0)) }.joined(separator: " ")
+    }
+}
+
+/// The credential scope: `<day>/<region>/<service>/aws4_request`.
+struct Scope: Sendable, Equatable {
+    let day: String
+    let region: String
+    let service: String
+    let terminal: String
+    var text: String { "\(day)/\(region)/\(service)/\(terminal)" }
+}
+
+/// What a signature claims, from either form.
+struct SignatureParts: Sendable {
+    var accessKey: String
+    var scope: Scope
+    /// `YYYYMMDDTHHMMSSZ`, as it goes into the string to sign.
+    var amzDate: String
+    /// Lower-case names in the order signed.
+    var signedHeaders: [String]
+    var signature: String
+    var payloadHash: String
+    /// Presigned: `X-Amz-Signature` is left out of the canonical query.
+    var fromQuery: Bool
+}

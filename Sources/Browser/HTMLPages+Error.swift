@@ -1,0 +1,53 @@
+public import S3Protocol
+
+/// The error page for people: the same facts as the S3 XML error document (one `S3Error.Wire`),
+/// shown with the status, the request id and a link back.
+extension HTMLPages {
+    /// Where an error page leads back to: the containing folder, or the bucket list.
+    public struct Back: Equatable, Sendable {
+        public var href: String
+        public var label: String
+
+        public init(href: String, label: String) {
+            self.href = href
+            self.label = label
+        }
+    }
+
+    /// Reason phrases for the statuses x2s3 answers with (any other shows the number alone).
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 412: return "Precondition Failed"
+        case 416: return "Range Not Satisfiable"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Error"
+        }
+    }
+
+    /// One error as a page. `resource` is the request path the XML document would name.
+    public static func error(_ w: S3Error.Wire, resource: String, requestID: String, back: Back, context: Context) -> String {
+        let reason = reason(w.status)
+        var s = head(title: "\(w.status) \(reason)", context: context)
+        s += "<main class=\"error\"><p class=\"status\"><span class=\"badge err\">\(w.status)</span> \(htmlEscape(reason))</p>"
+        s += "<h1>\(htmlEscape(w.message))</h1>"
+        s += "<dl class=\"facts\"><div><dt>Code</dt><dd><code>\(htmlEscape(w.code))</code></dd></div>"
+        if w.namesResource {
+            s += "<div><dt>Resource</dt><dd><code>\(htmlEscape(resource))</code></dd></div>"
+        }
+        for f in w.fields where !f.value.isEmpty {
+            s += "<div><dt>\(htmlEscape(f.name))</dt><dd><code>\(htmlEscape(f.value))</code></dd></div>"
+        }
+        s += "<div><dt>Request id</dt><dd><code class=\"rid\">\(htmlEscape(requestID))</code></dd></div></dl>"
+        s += "<p class=\"actions\"><a class=\"btn primary back\" href=\"\(htmlEscape(back.href))\">\(icon("up"))"
+        s += "Back to \(htmlEscape(back.label))</a></p>"
+        return s + "</main>" + foot(context: context, extra: nil)
+    }
+}
