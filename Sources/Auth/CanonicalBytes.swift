@@ -50,19 +50,18 @@ extension SigV4Verifier {
         // SAFETY: every range rebased below was found by scanning b, so it lies inside 0..<b.count; b is
         //  valid for this whole call and the rebased views are only read here, never kept.
         var pairs: [(name: Range<Int>, value: Range<Int>)] = []
-        var start = 0
-        while start < b.count {
-            var end = start
-            while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
-            defer { start = end + 1 }
-            if end == start { continue }
-            var eq = start
-            while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
-            let name = start..<eq, value = eq < end ? (eq + 1)..<end : end..<end
-            if excludingSignature && UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-Signature".utf8) { continue }
-            guard isCanonical(UnsafeBufferPointer(rebasing: b[name])), isCanonical(UnsafeBufferPointer(rebasing: b[value])) else { return false }
+        var canonical = true
+        forEachQueryItem(in: b) { name, value in
+            let value = value ?? name.upperBound..<name.upperBound
+            if excludingSignature && UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-Signature".utf8) { return true }
+            guard isCanonical(UnsafeBufferPointer(rebasing: b[name])), isCanonical(UnsafeBufferPointer(rebasing: b[value])) else {
+                canonical = false
+                return false
+            }
             pairs.append((name, value))
+            return true
         }
+        guard canonical else { return false }
         pairs.sort { x, y in
             let xn = UnsafeBufferPointer(rebasing: b[x.name]), yn = UnsafeBufferPointer(rebasing: b[y.name])
             if xn.elementsEqual(yn) {
@@ -138,5 +137,21 @@ extension SigV4Verifier {
         case 0x41...0x46: return b - 0x41 + 10
         default: return nil
         }
+    }
+}
+
+/// Calls `body` with the byte ranges of each non-empty `&`-separated item of a raw query: its
+/// name, and its value (nil when the item has no `=`), until `body` returns false. The one
+/// scanner of raw query bytes for the verifier's three readers.
+func forEachQueryItem(in b: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Range<Int>?) -> Bool) {
+    var start = 0
+    while start < b.count {
+        var end = start
+        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
+        defer { start = end + 1 }
+        if end == start { continue }
+        var eq = start
+        while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
+        guard body(start..<eq, eq < end ? (eq + 1)..<end : nil) else { return }
     }
 }

@@ -203,53 +203,40 @@ private func amzParameters(_ b: UnsafeBufferPointer<UInt8>) -> [String: String] 
         !part.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
     }
     var values: [String: String] = [:]
-    var start = 0
-    while start < b.count {
-        var end = start
-        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
-        defer { start = end + 1 }
-        if end == start { continue }
-        var eq = start
-        while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
-        // SAFETY: the range comes from scanning this same buffer, so it is in bounds; the view is only read here.
-        let rawName = UnsafeBufferPointer(rebasing: b[start..<eq])
+    forEachQueryItem(in: b) { nameRange, valueRange in
+        // SAFETY: the ranges come from scanning this same buffer, so they are in bounds; the views are only read here.
+        let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
         let name: String
         if plain(rawName) && !rawName.contains(where: { $0 >= 0x80 }) {
-            guard rawName.starts(with: "X-Amz-".utf8) else { continue }
+            guard rawName.starts(with: "X-Amz-".utf8) else { return true }
             name = String(decoding: rawName, as: UTF8.self)
         } else {
             name = percentDecode(String(decoding: rawName, as: UTF8.self), plusIsSpace: true) ?? ""
-            guard name.hasPrefix("X-Amz-") else { continue }
+            guard name.hasPrefix("X-Amz-") else { return true }
         }
-        guard eq < end else {
+        guard let valueRange else {
             values[name] = ""
-            continue
+            return true
         }
-        // SAFETY: the range comes from scanning this same buffer, so it is in bounds; the view is only read here.
-        let rawValue = UnsafeBufferPointer(rebasing: b[(eq + 1)..<end])
+        let rawValue = UnsafeBufferPointer(rebasing: b[valueRange])
         let text = String(decoding: rawValue, as: UTF8.self)
         values[name] = plain(rawValue) ? text : percentDecode(text, plusIsSpace: true) ?? ""
+        return true
     }
     return values
 }
 
 /// Whether a `&`-separated item of a raw query is named as a signature parameter.
 private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    var start = 0
-    while start < b.count {
-        var end = start
-        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
-        var nameEnd = start
-        while nameEnd < end && b[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+    var found = false
+    forEachQueryItem(in: b) { nameRange, _ in
         // SAFETY: the range comes from scanning this same buffer, so it is in bounds; the view is only read here.
-        let name = UnsafeBufferPointer(rebasing: b[start..<nameEnd])
-        if bytesEqual(name, "X-Amz-Algorithm") || bytesEqual(name, "X-Amz-Signature")
-            || bytesEqual(name, "X-Amz-Credential") || bytesEqual(name, "AWSAccessKeyId") {
-            return true
-        }
-        start = end + 1
+        let name = UnsafeBufferPointer(rebasing: b[nameRange])
+        found = bytesEqual(name, "X-Amz-Algorithm") || bytesEqual(name, "X-Amz-Signature")
+            || bytesEqual(name, "X-Amz-Credential") || bytesEqual(name, "AWSAccessKeyId")
+        return !found
     }
-    return false
+    return found
 }
 
 /// Whether `bytes` are the literal's (a byte loop: generic `elementsEqual` against a String's
