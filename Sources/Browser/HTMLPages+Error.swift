@@ -14,27 +14,9 @@ extension HTMLPages {
         }
     }
 
-    /// Reason phrases for the statuses x2s3 answers with (any other shows the number alone).
-    static func reason(_ status: Int) -> String {
-        switch status {
-        case 400: return "Bad Request"
-        case 403: return "Forbidden"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 412: return "Precondition Failed"
-        case 416: return "Range Not Satisfiable"
-        case 500: return "Internal Server Error"
-        case 501: return "Not Implemented"
-        case 502: return "Bad Gateway"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        default: return "Error"
-        }
-    }
-
     /// One error as a page. `resource` is the request path the XML document would name.
     public static func error(_ w: S3Error.Wire, resource: String, requestID: String, back: Back, context: Context) -> String {
-        let reason = reason(w.status)
+        let reason = HTTPStatus.knownReason(w.status) ?? "Error"
         var s = head(title: "\(w.status) \(reason)", context: context)
         s += "<main class=\"error\"><p class=\"status\"><span class=\"badge err\">\(w.status)</span> \(htmlEscape(reason))</p>"
         s += "<h1>\(htmlEscape(w.message))</h1>"

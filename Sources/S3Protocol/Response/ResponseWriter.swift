@@ -157,6 +157,11 @@ public struct BodyWriter<S: ResponseSink>: ~Copyable {
 /// Reason phrases: some clients reject a bare `HTTP/1.1 200` (docs/platform.md#status-needs-a-reason-phrase).
 public enum HTTPStatus {
     public static func reason(_ status: Int) -> String {
+        knownReason(status) ?? "Status"
+    }
+
+    /// The standard phrase of a status x2s3 answers with; nil for any other.
+    public static func knownReason(_ status: Int) -> String? {
         switch status {
         case 200: return "OK"
         case 204: return "No Content"
@@ -174,7 +179,7 @@ public enum HTTPStatus {
         case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"
-        default: return "Status"
+        default: return nil
         }
     }
 }
