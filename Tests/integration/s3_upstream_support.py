@@ -244,25 +244,7 @@ http {{
     proxy_temp_path {tmp}/nginx/proxy;
     uwsgi_temp_path {tmp}/nginx/uwsgi;
     scgi_temp_path {tmp}/nginx/scgi;
-    server {{
-        listen 127.0.0.1:{http_port};
-        location / {{
-            fastcgi_pass 127.0.0.1:{fcgi_port};
-            # As nginx/x2s3.conf.template: a worker's cut must reach the client as a cut.
-            fastcgi_keep_conn on;
-            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-            fastcgi_param REQUEST_METHOD $request_method;
-            fastcgi_param REQUEST_URI $request_uri;
-            fastcgi_param QUERY_STRING $query_string;
-            fastcgi_param SCRIPT_NAME "";
-            fastcgi_param SERVER_PROTOCOL $server_protocol;
-            fastcgi_param HTTP_HOST $http_host;
-            fastcgi_buffer_size 64k;
-            fastcgi_buffers 32 64k;
-            fastcgi_busy_buffers_size 256k;
-            fastcgi_max_temp_file_size 0;
-        }}
-    }}
+{fastcgi_server(http_port, fcgi_port)}
     server {{
         listen 127.0.0.1:{static_port};
         access_log {tmp}/nginx/static.log conn;
@@ -291,3 +273,28 @@ http {{
 
 def error_code(exc):
     return exc.value.response["Error"]["Code"], exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def fastcgi_server(port, fcgi_port):
+    """An nginx server block passing everything to x2s3 workers on `fcgi_port` (no cache, no
+    spooling), shared by the S3-upstream tests."""
+    return f"""
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            fastcgi_pass 127.0.0.1:{fcgi_port};
+            # As nginx/x2s3.conf.template: a worker's cut must reach the client as a cut.
+            fastcgi_keep_conn on;
+            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+            fastcgi_param REQUEST_METHOD $request_method;
+            fastcgi_param REQUEST_URI $request_uri;
+            fastcgi_param QUERY_STRING $query_string;
+            fastcgi_param SCRIPT_NAME "";
+            fastcgi_param SERVER_PROTOCOL $server_protocol;
+            fastcgi_param HTTP_HOST $http_host;
+            fastcgi_buffer_size 64k;
+            fastcgi_buffers 32 64k;
+            fastcgi_busy_buffers_size 256k;
+            fastcgi_max_temp_file_size 0;
+        }}
+    }}"""

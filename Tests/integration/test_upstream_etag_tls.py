@@ -33,6 +33,7 @@ import requests
 from botocore.config import Config as BotoConfig
 
 from procs import free_port, start_moto, stop, wait_port
+from s3_upstream_support import fastcgi_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("X2S3_BIN", ROOT / ".build/debug/x2s3"))
@@ -65,27 +66,6 @@ def target(name, **options):
     lines = [f"  - name: {name}", "    client: s3", "    options:"]
     lines += [f"      {k}: {v}" for k, v in options.items()]
     return "\n".join(lines)
-
-
-def fastcgi_server(port, fcgi_port):
-    return f"""
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            fastcgi_pass 127.0.0.1:{fcgi_port};
-            fastcgi_keep_conn on;
-            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-            fastcgi_param REQUEST_METHOD $request_method;
-            fastcgi_param REQUEST_URI $request_uri;
-            fastcgi_param QUERY_STRING $query_string;
-            fastcgi_param SCRIPT_NAME "";
-            fastcgi_param SERVER_PROTOCOL $server_protocol;
-            fastcgi_param HTTP_HOST $http_host;
-            fastcgi_buffer_size 64k;
-            fastcgi_buffers 32 64k;
-            fastcgi_max_temp_file_size 0;
-        }}
-    }}"""
 
 
 @pytest.fixture(scope="module")
