@@ -49,11 +49,11 @@ let package = Package(
         // the browser pages; and the application (config, routing, dispatch).
         .target(name: "S3Protocol", dependencies: ["Posix", "Escaping", "Hashing", "WorkerPool"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["S3Protocol", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
-        .target(name: "Auth", dependencies: ["S3Protocol"], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["S3Protocol", "Escaping"], swiftSettings: strict),
         .target(name: "Browser", dependencies: ["S3Protocol", "Storage"], swiftSettings: strict),
         .target(
             name: "X2S3Core",
-            dependencies: ["S3Protocol", "Storage", "Auth", "Browser", "YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool",
+            dependencies: ["S3Protocol", "Storage", "Auth", "Browser", "YAML", "Posix", "HTTPClient", "Deflate", "WorkerPool", "Escaping",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),

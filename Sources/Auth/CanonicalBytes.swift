@@ -1,3 +1,5 @@
+import Escaping
+
 /// The canonical request's parts written as bytes, for `SigV4Verifier.verify`: what signers
 /// send is nearly always canonical already and is copied as it came; anything else goes through
 /// the String forms (`canonicalURI`, `canonicalQuery`), which define the result.
@@ -51,7 +53,7 @@ extension SigV4Verifier {
         //  valid for this whole call and the rebased views are only read here, never kept.
         var pairs: [(name: Range<Int>, value: Range<Int>)] = []
         var canonical = true
-        forEachQueryItem(in: b) { name, value in
+        RawQuery.forEachItem(in: b) { name, value in
             let value = value ?? name.upperBound..<name.upperBound
             if excludingSignature && UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-Signature".utf8) { return true }
             guard isCanonical(UnsafeBufferPointer(rebasing: b[name])), isCanonical(UnsafeBufferPointer(rebasing: b[value])) else {
@@ -137,21 +139,5 @@ extension SigV4Verifier {
         case 0x41...0x46: return b - 0x41 + 10
         default: return nil
         }
-    }
-}
-
-/// Calls `body` with the byte ranges of each non-empty `&`-separated item of a raw query: its
-/// name, and its value (nil when the item has no `=`), until `body` returns false. The one
-/// scanner of raw query bytes for the verifier's three readers.
-func forEachQueryItem(in b: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Range<Int>?) -> Bool) {
-    var start = 0
-    while start < b.count {
-        var end = start
-        while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
-        defer { start = end + 1 }
-        if end == start { continue }
-        var eq = start
-        while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
-        guard body(start..<eq, eq < end ? (eq + 1)..<end : nil) else { return }
     }
 }

@@ -28,14 +28,22 @@ public struct SigV4Verifier: Sendable {
         public var rawPath: String
         /// The raw query string (without `?`).
         public var rawQuery: String
-        /// Every request header by lower-case name (nginx's `HTTP_*` params).
+        /// Request headers by lower-case name (nginx's `HTTP_*` params): at least every one
+        /// the signature names, and the date, payload and authorization ones.
         public var headers: [String: String]
+        /// The Host header, when `headers` does not hold it.
+        public var host: String?
 
-        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String]) {
+        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil) {
             self.method = method
             self.rawPath = rawPath
             self.rawQuery = rawQuery
             self.headers = headers
+            self.host = host
+        }
+
+        func header(_ name: String) -> String? {
+            headers[name] ?? (name == "host" ? host : nil)
         }
     }
 
@@ -148,7 +156,7 @@ public struct SigV4Verifier: Sendable {
         for name in parts.signedHeaders {
             out.append(contentsOf: name.utf8)
             out.append(UInt8(ascii: ":"))
-            if let value = request.headers[name] { appendTrimmedHeaderValue(value, to: &out) }
+            if let value = request.header(name) { appendTrimmedHeaderValue(value, to: &out) }
             out.append(newline)
         }
         out.append(newline)

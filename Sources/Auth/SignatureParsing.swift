@@ -1,3 +1,4 @@
+import Escaping
 import S3Protocol
 
 /// The `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` form.
@@ -203,7 +204,7 @@ private func amzParameters(_ b: UnsafeBufferPointer<UInt8>) -> [String: String] 
         !part.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
     }
     var values: [String: String] = [:]
-    forEachQueryItem(in: b) { nameRange, valueRange in
+    RawQuery.forEachItem(in: b) { nameRange, valueRange in
         // SAFETY: the ranges come from scanning this same buffer, so they are in bounds; the views are only read here.
         let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
         let name: String
@@ -229,7 +230,7 @@ private func amzParameters(_ b: UnsafeBufferPointer<UInt8>) -> [String: String] 
 /// Whether a `&`-separated item of a raw query is named as a signature parameter.
 private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     var found = false
-    forEachQueryItem(in: b) { nameRange, _ in
+    RawQuery.forEachItem(in: b) { nameRange, _ in
         // SAFETY: the range comes from scanning this same buffer, so it is in bounds; the view is only read here.
         let name = UnsafeBufferPointer(rebasing: b[nameRange])
         found = bytesEqual(name, "X-Amz-Algorithm") || bytesEqual(name, "X-Amz-Signature")

@@ -61,6 +61,31 @@ public enum PercentEncoding {
         return String(validating: out, as: UTF8.self)
     }
 
+    /// `decode(_:plusIsSpace:)` of raw bytes (a query item as it came): no index walking, and
+    /// bytes with nothing to decode become their String directly. Nil on a malformed escape or a
+    /// result that is not UTF-8.
+    @inlinable
+    public static func decode(bytes: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> String? {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(validating: bytes, as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let a = hexValue(bytes[i + 1]), let b = hexValue(bytes[i + 2]) else { return nil }
+                out.append(a << 4 | b)
+                i += 3
+            } else {
+                out.append(plusIsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
     @usableFromInline
     static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {

@@ -162,6 +162,21 @@ def test_signature_does_not_match_tells_what_was_computed(lab):
     assert LAB_SECRET not in r.text and r.headers["Cache-Control"] == "private"
 
 
+def test_headers_outside_what_x2s3_reads_are_verified_when_signed(lab):
+    """botocore signs every header it sends but a few: a custom one (and Range, which x2s3 reads
+    anyway) must reach the verifier with the value that was signed, and a changed value fails."""
+    url = f"{lab.base_url}/lab/hello.txt"
+    host = f"127.0.0.1:{lab.port}"
+    extra = {"X-Lab-Tag": "alpha  beta", "Range": "bytes=1-3"}
+    headers = signed_headers("GET", url, host, extra=extra)
+    assert "x-lab-tag" in headers["Authorization"] and "range" in headers["Authorization"]
+    r = requests.get(url, headers=headers)
+    assert r.status_code == 206 and r.content == lab.files["hello.txt"][1:4]
+    r = requests.get(url, headers={**headers, "X-Lab-Tag": "gamma"})
+    assert r.status_code == 403 and fields(r)["Code"] == "SignatureDoesNotMatch"
+    assert "x-lab-tag:gamma\n" in fields(r)["CanonicalRequest"]
+
+
 def test_a_stale_clock_is_request_time_too_skewed(lab):
     url = f"{lab.base_url}/lab/hello.txt"
     past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)

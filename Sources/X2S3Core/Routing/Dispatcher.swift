@@ -192,7 +192,7 @@ public struct Dispatcher {
     /// Documents smaller than this are sent as they are (they fit a packet either way).
     static let minGzipBytes = 1024
     /// Every param the dispatcher reads: a FastCGI worker copies only these.
-    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam, "HTTP_AUTHORIZATION"]
+    public static let paramNames = S3Request.paramNames + [queuedAtParam, gzipParam, metricsAllowedParam]
 
     /// Compresses a generated document when nginx says the client takes gzip. Objects are never
     /// touched: compressing one would change its ETag and Content-Length. HEAD gets the same

@@ -1,0 +1,86 @@
+@testable import Auth
+import Glibc
+import Posix
+import Logging
+@testable import S3Protocol
+@testable import Storage
+import Testing
+@testable import X2S3Core
+
+/// Manual measurement (not a pass/fail test): microseconds per `Dispatcher.handle` of a 16 KiB
+/// GET with the params nginx sends, from a public bucket and from the same directory as a
+/// private bucket, header-signed and presigned. The gap between the rows is what a signature
+/// costs the worker. Run with `X2S3_BENCH=1 swift test -c release -Xswiftc -enable-testing
+/// --filter DispatchBenchmark`.
+@Suite(.serialized, .enabled(if: getenv("X2S3_BENCH") != nil, "set X2S3_BENCH=1 to measure"))
+final class DispatchBenchmark {
+    static let calls = 100_000
+    let tree = TempTree().file("small-16k.bin", size: 16384)
+    static let now = HTTPDate.epoch(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5)
+
+    func dispatcher() -> Dispatcher {
+        var c = Config()
+        c.targets = [Target(name: "pub", kind: .file(FileOptions(path: tree.path))),
+                     Target(name: "priv", isPrivate: true, kind: .file(FileOptions(path: tree.path)))]
+        c.credentials = [Credential(accessKey: "AKBENCH", secretKey: "bench-secret", buckets: ["priv"])]
+        var d = Dispatcher(config: c, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        d.fixedNow = Self.now
+        return d
+    }
+
+    /// Every param nginx's fastcgi_params.x2s3 sends for a plain GET.
+    func nginxParams(_ uri: String) -> [String: String] {
+        let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...]) } ?? ""
+        return ["QUERY_STRING": query, "REQUEST_METHOD": "GET", "CONTENT_TYPE": "", "CONTENT_LENGTH": "",
+                "REQUEST_URI": uri, "REQUEST_SCHEME": "http", "SERVER_PROTOCOL": "HTTP/1.1",
+                "GATEWAY_INTERFACE": "CGI/1.1", "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "51234",
+                "SERVER_ADDR": "127.0.0.1", "SERVER_PORT": "8080", "SERVER_NAME": "localhost",
+                "HTTP_HOST": "127.0.0.1:8080", "HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "bench/1.0",
+                "X2S3_QUEUED_AT": "\(time(nil)).000"]
+    }
+
+    func measure(_ name: String, _ p: [String: String]) {
+        var d = dispatcher()
+        var sink = RecordingSink()
+        d.handle(params: p, sink: &sink)
+        #expect(sink.status == 200 && sink.parsed.body.count == 16384)
+        if sink.status != 200 { print(name, sink.status, sink.bodyText) }
+        let elapsed = ContinuousClock().measure {
+            for _ in 0..<Self.calls {
+                var s = CountingSink()
+                d.handle(params: p, sink: &s)
+            }
+        }
+        let us = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls)
+        print("DispatchBenchmark \(name): \((us * 100).rounded() / 100) µs per request")
+    }
+
+    @Test func publicBucket() { measure("public", nginxParams("/pub/small-16k.bin")) }
+
+    @Test func headerSigned() {
+        let s = SigV4(credentials: .init(accessKey: "AKBENCH", secretKey: "bench-secret"), region: "us-east-1")
+            .sign(method: "GET", host: "127.0.0.1:8080", path: "/priv/small-16k.bin", query: [], date: Self.now)
+        var p = nginxParams("/priv/small-16k.bin")
+        for (name, value) in s.headers where name != "Host" {
+            p["HTTP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })] = value
+        }
+        measure("header-signed", p)
+    }
+
+    @Test func presigned() {
+        let url = Presigner.objectURL(base: BaseURL(scheme: "http", host: "127.0.0.1", port: 8080, path: "/"),
+                                      bucket: "priv", key: "small-16k.bin",
+                                      credential: Credential(accessKey: "AKBENCH", secretKey: "bench-secret", buckets: nil),
+                                      now: Self.now, expires: 604_800)
+        measure("presigned", nginxParams(String(url.dropFirst("http://127.0.0.1:8080".count))))
+    }
+}
+
+/// Counts bytes and keeps none: the benchmark measures the dispatcher, not a copy.
+struct CountingSink: ResponseSink {
+    var count = 0
+    mutating func write(_ b: UnsafeRawBufferPointer) throws { count += b.count }
+    mutating func flush() throws {}
+    mutating func willTakeLong() {}
+    mutating func sendFile(_ file: FileDescriptor, range: Range<UInt64>) throws -> Bool { false }
+}
