@@ -19,7 +19,9 @@ public struct Credential: Sendable, Equatable, CustomStringConvertible {
     /// Whether this key may read `bucket` (case-insensitive, as bucket names are).
     public func allows(bucket: String) -> Bool {
         guard let buckets else { return true }
-        return buckets.contains(bucket.lowercased())
+        // Bucket names are nearly always lower case already: no copy then.
+        let lower = bucket.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? bucket.lowercased() : bucket
+        return buckets.contains(lower)
     }
 
     public var description: String {

@@ -33,13 +33,18 @@ public struct SigV4Verifier: Sendable {
         public var headers: [String: String]
         /// The Host header, when `headers` does not hold it.
         public var host: String?
+        /// The query's items form-decoded, as the request parser found them; nil to have
+        /// the presigned form decode `rawQuery` itself.
+        public var query: [QueryItem]?
 
-        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil) {
+        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil,
+                    query: [QueryItem]? = nil) {
             self.method = method
             self.rawPath = rawPath
             self.rawQuery = rawQuery
             self.headers = headers
             self.host = host
+            self.query = query
         }
 
         func header(_ name: String) -> String? {
@@ -80,7 +85,9 @@ public struct SigV4Verifier: Sendable {
         if let header {
             parts = try HeaderAuth.parse(header, headers: request.headers, now: now)
         } else if presigned {
-            parts = try QueryAuth.parse(request.rawQuery, now: now)
+            let items: [QueryItem]
+            if let query = request.query { items = query } else { items = try S3Request.parseQuery(Substring(request.rawQuery)) }
+            parts = try QueryAuth.parse(items, now: now)
         } else {
             return nil
         }

@@ -118,8 +118,6 @@ func trimSpaces(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.S
 /// The presigned form: `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`
 /// and `-Signature` in the query.
 enum QueryAuth {
-    static let required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"]
-
     /// Whether the query carries presigned parameters (S3 treats any of these as an attempt),
     /// SigV2's (`AWSAccessKeyId` with `Signature`) included, so they are refused, not ignored.
     static func hasSignatureParameters(_ rawQuery: String) -> Bool {
@@ -129,26 +127,30 @@ enum QueryAuth {
             ?? Array(rawQuery.utf8).withUnsafeBufferPointer(hasSignatureName)
     }
 
-    static func parse(_ rawQuery: String, now: Int64) throws(S3Error) -> SignatureParts {
-        let values = rawQuery.utf8.withContiguousStorageIfAvailable(amzParameters)
-            // SAFETY: the fallback buffer lives for the call only; the parser reads it and returns values, no pointers.
-            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(amzParameters)
-        if values.isEmpty && queryItems(rawQuery).contains(where: { $0.starts(with: "AWSAccessKeyId=".utf8) }) {
-            throw .invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+    /// `items`: the query form-decoded; the last of a repeated name counts, as in S3.
+    static func parse(_ items: [QueryItem], now: Int64) throws(S3Error) -> SignatureParts {
+        // A linear look-up per name: a presigned query has a handful of items, and a
+        // dictionary of them cost more than the rest of the parse.
+        func value(_ name: String) -> String? {
+            guard let item = items.last(where: { $0.name.utf8.count == name.utf8.count && $0.name == name }) else { return nil }
+            return item.value ?? ""
         }
-        guard required.allSatisfy({ values[$0] != nil }) else {
+        guard let algorithm = value("X-Amz-Algorithm"), let credential = value("X-Amz-Credential"),
+              let signature = value("X-Amz-Signature"), let amzDate = value("X-Amz-Date"),
+              let signedList = value("X-Amz-SignedHeaders"), let expiresText = value("X-Amz-Expires") else {
+            if !items.contains(where: { $0.name.utf8.starts(with: "X-Amz-".utf8) }) && items.contains(where: { $0.name == "AWSAccessKeyId" }) {
+                throw .invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+            }
             throw .authorizationQueryParametersError("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
         }
-        guard values["X-Amz-Algorithm"] == SigV4Verifier.algorithm else {
+        guard algorithm == SigV4Verifier.algorithm else {
             throw .authorizationQueryParametersError("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
         let prefix = "Error parsing the X-Amz-Credential parameter; "
-        let (accessKey, scope) = try Credentials.parse(Substring(values["X-Amz-Credential"]!), prefix: prefix) { .authorizationQueryParametersError($0) }
-        let amzDate = values["X-Amz-Date"]!
+        let (accessKey, scope) = try Credentials.parse(Substring(credential), prefix: prefix) { .authorizationQueryParametersError($0) }
         guard let time = AmzDate.parse(amzDate) else {
             throw .authorizationQueryParametersError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
-        let expiresText = values["X-Amz-Expires"]!
         guard !expiresText.isEmpty, expiresText.utf8.count <= 12, expiresText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let expires = Int64(expiresText) else {
             throw .authorizationQueryParametersError("X-Amz-Expires should be a number")
         }
@@ -160,9 +162,9 @@ enum QueryAuth {
         }
         guard time - now <= SigV4Verifier.maxSkewSeconds else { throw .accessDeniedBecause("Request is not valid yet") }
         guard now <= time + expires else { throw .requestExpired(expires: expiresText, expiredAt: time + expires, serverTime: now) }
-        let signed = try Credentials.signedHeaders(Substring(values["X-Amz-SignedHeaders"]!)) { .authorizationQueryParametersError($0) }
+        let signed = try Credentials.signedHeaders(Substring(signedList)) { .authorizationQueryParametersError($0) }
         return SignatureParts(accessKey: accessKey, scope: scope, amzDate: amzDate, signedHeaders: signed,
-                              signature: values["X-Amz-Signature"]!, payloadHash: values["X-Amz-Content-Sha256"] ?? SigV4Verifier.unsignedPayload,
+                              signature: signature, payloadHash: value("X-Amz-Content-Sha256") ?? SigV4Verifier.unsignedPayload,
                               fromQuery: true)
     }
 }
@@ -197,36 +199,6 @@ enum Credentials {
     }
 }
 
-/// The `X-Amz-*` parameters of a raw query by decoded name, values decoded (`+` a space); the
-/// last of a repeated name counts. Names and values without `%` or `+` are their own decoding.
-private func amzParameters(_ b: UnsafeBufferPointer<UInt8>) -> [String: String] {
-    func plain(_ part: UnsafeBufferPointer<UInt8>) -> Bool {
-        !part.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
-    }
-    var values: [String: String] = [:]
-    RawQuery.forEachItem(in: b) { nameRange, valueRange in
-        // SAFETY: the ranges come from scanning this same buffer, so they are in bounds; the views are only read here.
-        let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
-        let name: String
-        if plain(rawName) && !rawName.contains(where: { $0 >= 0x80 }) {
-            guard rawName.starts(with: "X-Amz-".utf8) else { return true }
-            name = String(decoding: rawName, as: UTF8.self)
-        } else {
-            name = percentDecode(String(decoding: rawName, as: UTF8.self), plusIsSpace: true) ?? ""
-            guard name.hasPrefix("X-Amz-") else { return true }
-        }
-        guard let valueRange else {
-            values[name] = ""
-            return true
-        }
-        let rawValue = UnsafeBufferPointer(rebasing: b[valueRange])
-        let text = String(decoding: rawValue, as: UTF8.self)
-        values[name] = plain(rawValue) ? text : percentDecode(text, plusIsSpace: true) ?? ""
-        return true
-    }
-    return values
-}
-
 /// Whether a `&`-separated item of a raw query is named as a signature parameter.
 private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     var found = false
@@ -240,14 +212,7 @@ private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
     return found
 }
 
-/// Whether `bytes` are the literal's (a byte loop: generic `elementsEqual` against a String's
-/// UTF-8 is several times slower).
-private func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-    guard bytes.count == literal.utf8CodeUnitCount else { return false }
-    let l = literal.utf8Start
-    for i in 0..<bytes.count where bytes[i] != l[i] { return false }
-    return true
-}
+private func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool { Bytes.equal(bytes, literal) }
 
 /// What `Credentials.parse` found.
 private enum CheckedCredential {

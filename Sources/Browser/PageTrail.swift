@@ -1,3 +1,5 @@
+public import S3Protocol
+
 /// Where a folder page sits in its listing, carried entirely in the URL: continuation tokens
 /// are opaque and the server keeps no state, so "previous" works by remembering the tokens
 /// of the pages before this one (`?continuation-token=T3&page=4&prev=T1&prev=T2`).
@@ -23,7 +25,7 @@ public struct PageTrail: Sendable, Equatable {
     }
 
     /// Reads the trail from a folder page's query; tampered or missing values fall back safely.
-    public init(query: [(name: String, value: String?)]) {
+    public init(query: [QueryItem]) {
         let token = query.last { $0.name == "continuation-token" }?.value ?? ""
         guard !token.isEmpty else {
             self.init()

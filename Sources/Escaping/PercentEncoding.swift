@@ -61,13 +61,14 @@ public enum PercentEncoding {
         return String(validating: out, as: UTF8.self)
     }
 
-    /// `decode(_:plusIsSpace:)` of raw bytes (a query item as it came): no index walking, and
-    /// bytes with nothing to decode become their String directly. Nil on a malformed escape or a
-    /// result that is not UTF-8.
+    /// `decode(_:plusIsSpace:)` of the bytes of a String (a query item as it came): no index
+    /// walking, and bytes with nothing to decode become their String directly (they are UTF-8
+    /// already: `String(validating:)` is generic and cost a metadata lookup per call). Nil on a
+    /// malformed escape or a result that is not UTF-8.
     @inlinable
     public static func decode(bytes: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> String? {
         guard bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
-            return String(validating: bytes, as: UTF8.self)
+            return String(decoding: bytes, as: UTF8.self)
         }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

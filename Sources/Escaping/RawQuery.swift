@@ -17,3 +17,22 @@ public enum RawQuery {
         }
     }
 }
+
+/// Byte comparisons for scanners of raw request bytes: generic `elementsEqual` against a
+/// String's UTF-8 view is several times slower than this loop.
+public enum Bytes {
+    @inlinable
+    public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let l = literal.utf8Start
+        for i in 0..<bytes.count where bytes[i] != l[i] { return false }
+        return true
+    }
+
+    @inlinable
+    public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ other: [UInt8]) -> Bool {
+        guard bytes.count == other.count else { return false }
+        for i in 0..<bytes.count where bytes[i] != other[i] { return false }
+        return true
+    }
+}

@@ -54,7 +54,7 @@ import Testing
     func badMaxKeysIsInvalidArgument(value: String) {
         var thrown: S3Error?
         do {
-            _ = try ListQueryParser.parse([("max-keys", value)], version: .v2)
+            _ = try ListQueryParser.parse([QueryItem(name: "max-keys", value: value)], version: .v2)
         } catch {
             thrown = error
         }
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func maxKeysAboveAThousandIsCapped() throws {
-        #expect(try ListQueryParser.parse([("max-keys", "5000")], version: .v2).maxKeys == 1000)
+        #expect(try ListQueryParser.parse([QueryItem(name: "max-keys", value: "5000")], version: .v2).maxKeys == 1000)
     }
 
     func route(_ uri: String, method: String = "GET") -> Route {

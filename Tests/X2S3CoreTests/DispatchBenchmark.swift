@@ -14,7 +14,8 @@ import Testing
 /// --filter DispatchBenchmark`.
 @Suite(.serialized, .enabled(if: getenv("X2S3_BENCH") != nil, "set X2S3_BENCH=1 to measure"))
 final class DispatchBenchmark {
-    static let calls = 100_000
+    static let calls = 20_000
+    static let rounds = 15
     let tree = TempTree().file("small-16k.bin", size: 16384)
     static let now = HTTPDate.epoch(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5)
 
@@ -45,34 +46,68 @@ final class DispatchBenchmark {
         d.handle(params: p, sink: &sink)
         #expect(sink.status == 200 && sink.parsed.body.count == 16384)
         if sink.status != 200 { print(name, sink.status, sink.bodyText) }
-        let elapsed = ContinuousClock().measure {
-            for _ in 0..<Self.calls {
-                var s = CountingSink()
-                d.handle(params: p, sink: &s)
+        // The best of several rounds: the machine's other work only ever adds time.
+        var us = Double.infinity
+        for _ in 0..<Self.rounds {
+            let elapsed = ContinuousClock().measure {
+                for _ in 0..<Self.calls {
+                    var s = CountingSink()
+                    d.handle(params: p, sink: &s)
+                }
             }
+            us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls))
         }
-        let us = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls)
         print("DispatchBenchmark \(name): \((us * 100).rounded() / 100) µs per request")
     }
 
     @Test func publicBucket() { measure("public", nginxParams("/pub/small-16k.bin")) }
 
-    @Test func headerSigned() {
+    func signedParams(_ path: String) -> [String: String] {
         let s = SigV4(credentials: .init(accessKey: "AKBENCH", secretKey: "bench-secret"), region: "us-east-1")
-            .sign(method: "GET", host: "127.0.0.1:8080", path: "/priv/small-16k.bin", query: [], date: Self.now)
-        var p = nginxParams("/priv/small-16k.bin")
+            .sign(method: "GET", host: "127.0.0.1:8080", path: path, query: [], date: Self.now)
+        var p = nginxParams(path)
         for (name, value) in s.headers where name != "Host" {
             p["HTTP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })] = value
         }
-        measure("header-signed", p)
+        return p
     }
 
-    @Test func presigned() {
+    @Test func headerSigned() { measure("header-signed", signedParams("/priv/small-16k.bin")) }
+
+    /// The signature check alone, as the dispatcher runs it (request parsed once, outside).
+    @Test func verifyOnly() throws {
+        for (name, p) in [("header-signed", signedParams("/priv/small-16k.bin")), ("presigned", presignedParams())] {
+            var d = dispatcher()
+            let request = try S3Request.parse(params: p)
+            var us = Double.infinity
+            for _ in 0..<Self.rounds {
+                let elapsed = ContinuousClock().measure {
+                    for _ in 0..<Self.calls { _ = try? d.verifySignature(request, params: p) }
+                }
+                us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls))
+            }
+            print("DispatchBenchmark verify only, \(name): \((us * 100).rounded() / 100) µs")
+        }
+    }
+
+    /// The same headers on a public bucket, which never checks them: what carrying them costs.
+    @Test func publicWithSigningHeaders() { measure("public, signing headers ignored", signedParams("/pub/small-16k.bin")) }
+
+    func presignedParams() -> [String: String] {
         let url = Presigner.objectURL(base: BaseURL(scheme: "http", host: "127.0.0.1", port: 8080, path: "/"),
                                       bucket: "priv", key: "small-16k.bin",
                                       credential: Credential(accessKey: "AKBENCH", secretKey: "bench-secret", buckets: nil),
                                       now: Self.now, expires: 604_800)
-        measure("presigned", nginxParams(String(url.dropFirst("http://127.0.0.1:8080".count))))
+        return nginxParams(String(url.dropFirst("http://127.0.0.1:8080".count)))
+    }
+
+    @Test func presigned() { measure("presigned", presignedParams()) }
+
+    /// The presigned query on a public bucket, which ignores it: what parsing and routing it costs.
+    @Test func publicWithPresignedQuery() {
+        let p = presignedParams()
+        let query = p["QUERY_STRING"] ?? ""
+        measure("public, presigned query ignored", nginxParams("/pub/small-16k.bin?" + query))
     }
 }
 

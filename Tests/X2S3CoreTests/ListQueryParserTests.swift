@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ListQueryParserTests {
     func parse(_ items: [(String, String?)], _ version: ListQuery.Version = .v2) throws(S3Error) -> ListQuery {
-        try ListQueryParser.parse(items.map { (name: $0.0, value: $0.1) }, version: version)
+        try ListQueryParser.parse(items.map { QueryItem(name: $0.0, value: $0.1) }, version: version)
     }
 
     @Test func defaultsAreAnEmptyPrefixNoDelimiterAndAThousandKeys() throws {

@@ -12,7 +12,7 @@ public struct ListBucketsQuery: Sendable, Equatable {
     public init() {}
 
     /// The parameters of a ListBuckets request (the last of a repeated one, as S3 reads queries).
-    public init(query: [(name: String, value: String?)]) throws(S3Error) {
+    public init(query: [QueryItem]) throws(S3Error) {
         self.init()
         for item in query {
             switch item.name {

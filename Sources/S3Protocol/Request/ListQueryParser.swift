@@ -5,9 +5,10 @@ public enum ListQueryParser {
     /// the last one wins). Throws 400 InvalidArgument for a bad `max-keys`, `encoding-type` or
     /// `fetch-owner`. Parameters of the other version (`marker` on V2, `start-after` and
     /// `continuation-token` on V1) are ignored, as S3 ignores them.
-    public static func parse(_ query: [(name: String, value: String?)], version: ListQuery.Version) throws(S3Error) -> ListQuery {
+    public static func parse(_ query: [QueryItem], version: ListQuery.Version) throws(S3Error) -> ListQuery {
         var q = ListQuery(version: version)
-        for (name, value) in query {
+        for item in query {
+            let (name, value) = (item.name, item.value)
             switch (name, version) {
             case ("prefix", _): q.prefix = value ?? ""
             case ("delimiter", _): q.delimiter = value ?? ""

@@ -21,7 +21,7 @@ public struct ResponseOverrides: Sendable, Equatable {
     /// The overrides a request asks for (the last of a repeated parameter, as S3 reads
     /// queries; an empty or valueless one is ignored). A value that could not be a header
     /// value (control characters: it could split the response head) is refused with 400.
-    public init(query: [(name: String, value: String?)]) throws(S3Error) {
+    public init(query: [QueryItem]) throws(S3Error) {
         self.init()
         // Nearly every request has no query at all, and none of these.
         guard query.contains(where: { $0.name.utf8.starts(with: "response-".utf8) }) else { return }

@@ -10,7 +10,7 @@ public struct S3Request: Sendable {
     /// The path percent-decoded once (`+` stays literal), e.g. `/bucket/a b`.
     public var path: String
     /// Query items in order, form-decoded (`+` is a space); a value is nil for `?acl`.
-    public var query: [(name: String, value: String?)]
+    public var query: [QueryItem]
     /// The Host header with its port, if any.
     public var host: String?
     /// `http` or `https`, as seen by the client (nginx tells us).
@@ -18,7 +18,7 @@ public struct S3Request: Sendable {
     /// Request headers x2s3 looks at, keyed by lower-case name.
     public var headers: [String: String]
 
-    package init(method: String, rawPath: String, path: String, query: [(name: String, value: String?)],
+    package init(method: String, rawPath: String, path: String, query: [QueryItem],
                  host: String? = nil, scheme: String, headers: [String: String]) {
         self.method = method
         self.rawPath = rawPath
@@ -71,9 +71,10 @@ public struct S3Request: Sendable {
     /// Whether `name` (a lower-case header name's bytes) is one `headers` would hold if sent;
     /// `host` is `host`. No allocation: it runs on every signed request.
     public static func readsHeader(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        if name.elementsEqual("host".utf8) { return true }
-        return headerParams.contains { $0.name.utf8.count == name.count && $0.name.utf8.elementsEqual(name) }
+        readHeaderNames.contains { Bytes.equal(name, $0) }
     }
+
+    private static let readHeaderNames: [[UInt8]] = [Array("host".utf8)] + headerParams.map { Array($0.name.utf8) }
 
     /// What a param means to `parse`.
     enum Param {
@@ -173,11 +174,13 @@ public struct S3Request: Sendable {
 
     /// The query's items in order, each name and value form-decoded once. Raw bytes: splitting
     /// the Substring by Character cost a presigned URL's 500-byte query 11 µs per request.
-    static func parseQuery(_ rawQuery: Substring) throws(S3Error) -> [(name: String, value: String?)] {
+    package static func parseQuery(_ rawQuery: Substring) throws(S3Error) -> [QueryItem] {
         guard !rawQuery.isEmpty else { return [] }
-        var items: [(name: String, value: String?)] = []
+        var items: [QueryItem] = []
         var failure: S3Error?
         let scan = { (b: UnsafeBufferPointer<UInt8>) in
+            // Growing from empty took four allocations for a presigned URL's six items.
+            items.reserveCapacity(min(16, 1 + b.reduce(0) { $0 + ($1 == UInt8(ascii: "&") ? 1 : 0) }))
             RawQuery.forEachItem(in: b) { nameRange, valueRange in
                 // SAFETY: the ranges come from scanning b itself, so they are in bounds; b is valid for
                 //  this call and the rebased views are only read here, never kept.
@@ -187,7 +190,7 @@ public struct S3Request: Sendable {
                     return false
                 }
                 guard let valueRange else {
-                    items.append((name, nil))
+                    items.append(QueryItem(name: name, value: nil))
                     return true
                 }
                 let rawValue = UnsafeBufferPointer(rebasing: b[valueRange])
@@ -196,7 +199,7 @@ public struct S3Request: Sendable {
                                                argumentValue: String(decoding: rawValue, as: UTF8.self))
                     return false
                 }
-                items.append((name, value))
+                items.append(QueryItem(name: name, value: value))
                 return true
             }
         }

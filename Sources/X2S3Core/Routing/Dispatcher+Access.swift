@@ -93,7 +93,7 @@ extension Dispatcher {
             ?? request.queryValue("X-Amz-SignedHeaders").map { SignedParams.Source.list($0 ?? "") }
         guard let list, !SignedParams.namesOnlyReadHeaders(list) else {
             return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery,
-                                         headers: request.headers, host: request.host)
+                                         headers: request.headers, host: request.host, query: request.query)
         }
         var headers: [String: String] = [:]
         for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
@@ -102,7 +102,8 @@ extension Dispatcher {
         for (param, header) in [("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")] {
             if let v = params[param], !v.isEmpty { headers[header] = v }
         }
-        return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery, headers: headers)
+        return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery, headers: headers,
+                                     query: request.query)
     }
 
     /// Whether a worker that copied only `paramNames` must copy every param for this request:

@@ -24,7 +24,7 @@ enum SignedParams {
             RawQuery.forEachItem(in: b) { name, value in
                 // SAFETY: the ranges come from scanning b, so they are in bounds; b is valid for this call
                 //  and the rebased views are only read here.
-                guard UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-SignedHeaders".utf8) else { return true }
+                guard Bytes.equal(UnsafeBufferPointer(rebasing: b[name]), "X-Amz-SignedHeaders") else { return true }
                 let decoded = value.flatMap { PercentEncoding.decode(bytes: UnsafeBufferPointer(rebasing: b[$0]), plusIsSpace: true) }
                 found = .list(decoded ?? "")
                 return true  // the last one counts, as in the verifier
@@ -66,10 +66,9 @@ enum SignedParams {
     private static func fromAuthorization(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var i = 0
         while i < b.count && b[i] == UInt8(ascii: " ") { i += 1 }
-        let prefix = "AWS4-HMAC-SHA256 ".utf8
-        // SAFETY: i ≤ b.count, so the rebased view is in bounds; it is only read here.
-        guard UnsafeBufferPointer(rebasing: b[i...]).starts(with: prefix) else { return nil }
-        i += prefix.count
+        // SAFETY: i + 17 < b.count, so the rebased view is in bounds; it is only read here.
+        guard b.count - i > 17, Bytes.equal(UnsafeBufferPointer(rebasing: b[i..<(i + 17)]), "AWS4-HMAC-SHA256 ") else { return nil }
+        i += 17
         guard i < b.count, b[i] < 0x80 else { return nil }
         var found: Range<Int>?
         while i < b.count {
@@ -81,7 +80,7 @@ enum SignedParams {
             var eq = lo
             while eq < hi && b[eq] != UInt8(ascii: "=") { eq += 1 }
             // SAFETY: lo ≤ eq ≤ hi ≤ b.count; the view is only read here.
-            if eq < hi && UnsafeBufferPointer(rebasing: b[lo..<eq]).elementsEqual("SignedHeaders".utf8) { found = (eq + 1)..<hi }
+            if eq < hi && Bytes.equal(UnsafeBufferPointer(rebasing: b[lo..<eq]), "SignedHeaders") { found = (eq + 1)..<hi }
             i = end + 1
         }
         return found
