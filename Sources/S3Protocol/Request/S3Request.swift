@@ -176,36 +176,46 @@ public struct S3Request: Sendable {
     /// the Substring by Character cost a presigned URL's 500-byte query 11 µs per request.
     package static func parseQuery(_ rawQuery: Substring) throws(S3Error) -> [QueryItem] {
         guard !rawQuery.isEmpty else { return [] }
-        var items: [QueryItem] = []
-        var failure: S3Error?
-        let scan = { (b: UnsafeBufferPointer<UInt8>) in
-            // Growing from empty took four allocations for a presigned URL's six items.
-            items.reserveCapacity(min(16, 1 + b.reduce(0) { $0 + ($1 == UInt8(ascii: "&") ? 1 : 0) }))
-            RawQuery.forEachItem(in: b) { nameRange, valueRange in
-                // SAFETY: the ranges come from scanning b itself, so they are in bounds; b is valid for
-                //  this call and the rebased views are only read here, never kept.
-                let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
-                guard let name = PercentEncoding.decode(bytes: rawName, plusIsSpace: true) else {
-                    failure = .invalidArgument("Invalid query parameter encoding.", argumentName: String(decoding: rawName, as: UTF8.self))
-                    return false
-                }
-                guard let valueRange else {
-                    items.append(QueryItem(name: name, value: nil))
-                    return true
-                }
-                let rawValue = UnsafeBufferPointer(rebasing: b[valueRange])
-                guard let value = PercentEncoding.decode(bytes: rawValue, plusIsSpace: true) else {
-                    failure = .invalidArgument("Invalid query parameter encoding.", argumentName: name,
-                                               argumentValue: String(decoding: rawValue, as: UTF8.self))
-                    return false
-                }
-                items.append(QueryItem(name: name, value: value))
-                return true
-            }
+        let parsed = rawQuery.utf8.withContiguousStorageIfAvailable(parseQueryBytes)
+            // SAFETY: the fallback buffer lives for the call only; the parser copies what it keeps.
+            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(parseQueryBytes)
+        switch parsed {
+        case .success(let items): return items
+        case .failure(let error): throw error
         }
-        if rawQuery.utf8.withContiguousStorageIfAvailable(scan) == nil { Array(rawQuery.utf8).withUnsafeBufferPointer(scan) }
-        if let failure { throw failure }
-        return items
+    }
+
+    /// `parseQuery` on the bytes of a String, in one pass that notes which parts need decoding.
+    /// A function, not a closure: a closure's captured array and error were boxed on the heap.
+    private static func parseQueryBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<[QueryItem], S3Error> {
+        var items: [QueryItem] = []
+        items.reserveCapacity(8)
+        var start = 0
+        while start < b.count {
+            var end = start, eq = -1
+            while end < b.count && b[end] != UInt8(ascii: "&") {
+                if eq < 0 && b[end] == UInt8(ascii: "=") { eq = end }
+                end += 1
+            }
+            defer { start = end + 1 }
+            if end == start { continue }
+            // SAFETY: start ≤ eq ≤ end ≤ b.count, so every rebased view is in bounds; they are only read here.
+            let rawName = UnsafeBufferPointer(rebasing: b[start..<(eq < 0 ? end : eq)])
+            guard let name = PercentEncoding.decode(bytes: rawName, plusIsSpace: true) else {
+                return .failure(.invalidArgument("Invalid query parameter encoding.", argumentName: String(decoding: rawName, as: UTF8.self)))
+            }
+            guard eq >= 0 else {
+                items.append(QueryItem(name: name, value: nil))
+                continue
+            }
+            let rawValue = UnsafeBufferPointer(rebasing: b[(eq + 1)..<end])
+            guard let value = PercentEncoding.decode(bytes: rawValue, plusIsSpace: true) else {
+                return .failure(.invalidArgument("Invalid query parameter encoding.", argumentName: name,
+                                                 argumentValue: String(decoding: rawValue, as: UTF8.self)))
+            }
+            items.append(QueryItem(name: name, value: value))
+        }
+        return .success(items)
     }
 
     /// `method.uppercased()`, without its allocation for a method that is already upper case.
