@@ -21,6 +21,12 @@ public struct SHA256: @unchecked Sendable {
         withContiguousBytes(bytes) { DigestState.hash(.sha256, $0) }
     }
 
+    /// `hash` of array bytes, not generic: across modules the generic one is not specialized
+    /// and looked up type metadata on every call (a tenth of a signature check).
+    public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        bytes.withUnsafeBytes { DigestState.hash(.sha256, $0) }
+    }
+
     /// Feeds more message bytes.
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
@@ -40,6 +46,11 @@ public enum HMACSHA256 {
     public static func authenticate<K: Collection, M: Collection>(key: K, message: M) -> [UInt8]
     where K.Element == UInt8, M.Element == UInt8 {
         withContiguousBytes(key) { key in withContiguousBytes(message) { DigestState.hmacSHA256(key: key, message: $0) } }
+    }
+
+    /// `authenticate` of array bytes, not generic (see `SHA256.hash(_: ArraySlice)`).
+    public static func authenticate(key: [UInt8], message: ArraySlice<UInt8>) -> [UInt8] {
+        key.withUnsafeBytes { key in message.withUnsafeBytes { DigestState.hmacSHA256(key: key, message: $0) } }
     }
 }
 
