@@ -75,26 +75,30 @@ extension Dispatcher {
         return false
     }
 
-    /// The credential that signed the request; nil when unsigned.
+    /// The credential that signed the request; nil when unsigned. Verified first with the
+    /// headers the request parser kept; only a signature that does not match and names some
+    /// other header is verified again with every header nginx passed (deciding that up front
+    /// cost every signed request a second scan of its Authorization header).
     mutating func verifySignature(_ request: S3Request, params: [String: String]) throws(S3Error) -> Credential? {
-        let raw = Self.verifierRequest(request, params: params)
+        let raw = SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: String(request.rawQuery),
+                                        headers: request.headers, host: request.host, query: request.query)
         guard SigV4Verifier.isSigned(raw) else { return nil }
         let now = fixedNow ?? WallClock.now()
         let config = self.config
-        return try verifier.verify(raw, now: now) { config.credential(accessKey: $0) }
+        do {
+            return try verifier.verify(raw, now: now) { config.credential(accessKey: $0) }
+        } catch {
+            guard case .signatureDoesNotMatch = error, let full = Self.everyHeaderRequest(raw, request, params: params) else { throw error }
+            return try verifier.verify(full, now: now) { config.credential(accessKey: $0) }
+        }
     }
 
-    /// The signed parts of a request: its method, raw path and query, and its headers. The
-    /// headers the request parser read are enough unless the signature names another one; then
-    /// every `HTTP_*` param is passed (`-` for `_`, lower case) and the verifier judges.
-    static func verifierRequest(_ request: S3Request, params: [String: String]) -> SigV4Verifier.Request {
-        let rawQuery = String(request.rawQuery)
+    /// `raw` with every `HTTP_*` param as a header (`-` for `_`, lower case), when its
+    /// signature names a header the request parser does not keep; nil otherwise.
+    static func everyHeaderRequest(_ raw: SigV4Verifier.Request, _ request: S3Request, params: [String: String]) -> SigV4Verifier.Request? {
         let list = request.headers["authorization"].map { SignedParams.Source.authorization($0) }
             ?? request.queryValue("X-Amz-SignedHeaders").map { SignedParams.Source.list($0 ?? "") }
-        guard let list, !SignedParams.namesOnlyReadHeaders(list) else {
-            return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery,
-                                         headers: request.headers, host: request.host, query: request.query)
-        }
+        guard let list, !SignedParams.namesOnlyReadHeaders(list) else { return nil }
         var headers: [String: String] = [:]
         for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
             headers[SignedParams.headerName(param: name)] = value
@@ -102,8 +106,9 @@ extension Dispatcher {
         for (param, header) in [("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")] {
             if let v = params[param], !v.isEmpty { headers[header] = v }
         }
-        return SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: rawQuery, headers: headers,
-                                     query: request.query)
+        var full = raw
+        full.headers = headers
+        return full
     }
 
     /// Whether a worker that copied only `paramNames` must copy every param for this request:
