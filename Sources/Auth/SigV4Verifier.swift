@@ -69,14 +69,21 @@ public struct SigV4Verifier: Sendable {
 
     /// Whether the request carries a signature at all (header or presigned query).
     public static func isSigned(_ request: Request) -> Bool {
-        request.headers["authorization"] != nil || QueryAuth.hasSignatureParameters(request.rawQuery)
+        request.headers["authorization"] != nil || hasSignatureParameters(request)
+    }
+
+    /// Whether the query carries presigned parameters, read from the decoded items when the
+    /// request has them (as S3 reads its query), else from the raw query.
+    static func hasSignatureParameters(_ request: Request) -> Bool {
+        guard let items = request.query else { return QueryAuth.hasSignatureParameters(request.rawQuery) }
+        return items.contains { QueryAuth.isSignatureName($0.name) }
     }
 
     /// The credential that signed `request`, or nil when it carries no signature (anonymous).
     /// Throws S3's error for a malformed, unknown, stale or wrong signature.
     public mutating func verify(_ request: Request, now: Int64, lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
         let header = request.headers["authorization"]
-        let presigned = QueryAuth.hasSignatureParameters(request.rawQuery)
+        let presigned = Self.hasSignatureParameters(request)
         if header != nil && presigned {
             throw .invalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
                                    argumentName: "Authorization", argumentValue: header)

@@ -143,6 +143,14 @@ func trimSpaces(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.S
 enum QueryAuth {
     /// Whether the query carries presigned parameters (S3 treats any of these as an attempt),
     /// SigV2's (`AWSAccessKeyId` with `Signature`) included, so they are refused, not ignored.
+    /// Whether a decoded parameter name makes a query an attempt at a signature.
+    static func isSignatureName(_ name: String) -> Bool {
+        switch name {
+        case "X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId": return true
+        default: return false
+        }
+    }
+
     static func hasSignatureParameters(_ rawQuery: String) -> Bool {
         guard rawQuery.utf8.count >= 10 else { return false }
         // SAFETY: hasSignatureName reads the buffer during the call only and keeps no pointer into it.
@@ -152,15 +160,23 @@ enum QueryAuth {
 
     /// `items`: the query form-decoded; the last of a repeated name counts, as in S3.
     static func parse(_ items: [QueryItem], now: Int64) throws(S3Error) -> SignatureParts {
-        // A linear look-up per name: a presigned query has a handful of items, and a
-        // dictionary of them cost more than the rest of the parse.
-        func value(_ name: String) -> String? {
-            guard let item = items.last(where: { $0.name.utf8.count == name.utf8.count && $0.name == name }) else { return nil }
-            return item.value ?? ""
+        // One pass over the handful of items into named slots: a dictionary of them, or a
+        // search per name, cost more than the rest of the parse.
+        var algorithm, credential, signature, amzDate, signedList, expiresText, payload: String?
+        for item in items where item.name.utf8.starts(with: "X-Amz-".utf8) {
+            let value = item.value ?? ""
+            switch item.name {
+            case "X-Amz-Algorithm": algorithm = value
+            case "X-Amz-Credential": credential = value
+            case "X-Amz-Signature": signature = value
+            case "X-Amz-Date": amzDate = value
+            case "X-Amz-SignedHeaders": signedList = value
+            case "X-Amz-Expires": expiresText = value
+            case "X-Amz-Content-Sha256": payload = value
+            default: continue
+            }
         }
-        guard let algorithm = value("X-Amz-Algorithm"), let credential = value("X-Amz-Credential"),
-              let signature = value("X-Amz-Signature"), let amzDate = value("X-Amz-Date"),
-              let signedList = value("X-Amz-SignedHeaders"), let expiresText = value("X-Amz-Expires") else {
+        guard let algorithm, let credential, let signature, let amzDate, let signedList, let expiresText else {
             if !items.contains(where: { $0.name.utf8.starts(with: "X-Amz-".utf8) }) && items.contains(where: { $0.name == "AWSAccessKeyId" }) {
                 throw .invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
             }
@@ -187,7 +203,7 @@ enum QueryAuth {
         guard now <= time + expires else { throw .requestExpired(expires: expiresText, expiredAt: time + expires, serverTime: now) }
         let signed = try Credentials.signedHeaders(Substring(signedList)) { .authorizationQueryParametersError($0) }
         return SignatureParts(accessKey: accessKey, scope: scope, amzDate: amzDate, signedHeaders: signed,
-                              signature: signature, payloadHash: value("X-Amz-Content-Sha256") ?? SigV4Verifier.unsignedPayload,
+                              signature: signature, payloadHash: payload ?? SigV4Verifier.unsignedPayload,
                               fromQuery: true)
     }
 }

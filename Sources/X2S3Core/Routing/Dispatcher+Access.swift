@@ -75,14 +75,13 @@ extension Dispatcher {
         return false
     }
 
-    /// The credential that signed the request; nil when unsigned. Verified first with the
+    /// The credential that signed the request; nil when unsigned (`verify` says so). Verified first with the
     /// headers the request parser kept; only a signature that does not match and names some
     /// other header is verified again with every header nginx passed (deciding that up front
     /// cost every signed request a second scan of its Authorization header).
     mutating func verifySignature(_ request: S3Request, params: [String: String]) throws(S3Error) -> Credential? {
         let raw = SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: String(request.rawQuery),
                                         headers: request.headers, host: request.host, query: request.query)
-        guard SigV4Verifier.isSigned(raw) else { return nil }
         let now = fixedNow ?? WallClock.now()
         let config = self.config
         do {
