@@ -74,7 +74,9 @@ public struct S3Request: Sendable {
         readHeaderNames.contains { Bytes.equal(name, $0) }
     }
 
-    private static let readHeaderNames: [[UInt8]] = [Array("host".utf8)] + headerParams.map { Array($0.name.utf8) }
+    /// Only those that come from a request header (`HTTP_*`): `x2s3-offload` is nginx's.
+    private static let readHeaderNames: [[UInt8]] = [Array("host".utf8)]
+        + headerParams.filter { $0.param.hasPrefix("HTTP_") }.map { Array($0.name.utf8) }
 
     /// What a param means to `parse`.
     enum Param {
