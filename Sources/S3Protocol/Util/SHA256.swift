@@ -24,6 +24,7 @@ public struct SHA256: @unchecked Sendable {
     /// `hash` of array bytes, not generic: across modules the generic one is not specialized
     /// and looked up type metadata on every call (a tenth of a signature check).
     public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        // SAFETY: the buffer is lent for the digest's call only, and the digest does not keep it.
         bytes.withUnsafeBytes { DigestState.hash(.sha256, $0) }
     }
 
@@ -50,6 +51,7 @@ public enum HMACSHA256 {
 
     /// `authenticate` of array bytes, not generic (see `SHA256.hash(_: ArraySlice)`).
     public static func authenticate(key: [UInt8], message: ArraySlice<UInt8>) -> [UInt8] {
+        // SAFETY: both buffers are lent for the MAC's call only, and it does not keep them.
         key.withUnsafeBytes { key in message.withUnsafeBytes { DigestState.hmacSHA256(key: key, message: $0) } }
     }
 }
