@@ -30,14 +30,18 @@ public struct SHA256: @unchecked Sendable {
 
     /// Feeds more message bytes.
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
+        unique()
         withContiguousBytes(bytes) { state.update($0) }
     }
 
     /// The 32-byte digest; feed nothing after it.
     public mutating func finalize() -> [UInt8] {
-        if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
+        unique()
         return state.finalize()
+    }
+
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
     }
 }
 
