@@ -50,6 +50,11 @@ public struct SigV4Verifier: Sendable {
         func header(_ name: String) -> String? {
             headers[name] ?? (name == "host" ? host : nil)
         }
+
+        /// `query`, or `rawQuery` decoded here (a query that does not decode has no items).
+        var decodedQuery: [QueryItem] {
+            query ?? (try? S3Request.parseQuery(Substring(rawQuery))) ?? []
+        }
     }
 
     private struct CachedKey: Sendable {
@@ -69,21 +74,21 @@ public struct SigV4Verifier: Sendable {
 
     /// Whether the request carries a signature at all (header or presigned query).
     public static func isSigned(_ request: Request) -> Bool {
-        request.headers["authorization"] != nil || hasSignatureParameters(request)
+        request.headers["authorization"] != nil || hasSignatureParameters(request.decodedQuery)
     }
 
-    /// Whether the query carries presigned parameters, read from the decoded items when the
-    /// request has them (as S3 reads its query), else from the raw query.
-    static func hasSignatureParameters(_ request: Request) -> Bool {
-        guard let items = request.query else { return QueryAuth.hasSignatureParameters(request.rawQuery) }
-        return items.contains { QueryAuth.isSignatureName($0.name) }
+    /// Whether the query carries presigned parameters, read by their decoded names as S3 reads
+    /// its query.
+    static func hasSignatureParameters(_ items: [QueryItem]) -> Bool {
+        items.contains { QueryAuth.isSignatureName($0.name) }
     }
 
     /// The credential that signed `request`, or nil when it carries no signature (anonymous).
     /// Throws S3's error for a malformed, unknown, stale or wrong signature.
     public mutating func verify(_ request: Request, now: Int64, lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
         let header = request.headers["authorization"]
-        let presigned = Self.hasSignatureParameters(request)
+        let items = request.decodedQuery
+        let presigned = Self.hasSignatureParameters(items)
         if header != nil && presigned {
             throw .invalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
                                    argumentName: "Authorization", argumentValue: header)
@@ -92,8 +97,6 @@ public struct SigV4Verifier: Sendable {
         if let header {
             parts = try HeaderAuth.parse(header, headers: request.headers, now: now)
         } else if presigned {
-            let items: [QueryItem]
-            if let query = request.query { items = query } else { items = try S3Request.parseQuery(Substring(request.rawQuery)) }
             parts = try QueryAuth.parse(items, now: now)
         } else {
             return nil

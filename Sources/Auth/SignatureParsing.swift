@@ -114,11 +114,11 @@ private func scanComponents(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int
         }
         // SAFETY: lo..<eq lies inside bytes (both bounds come from the scan above); the view is read here only.
         let name = UnsafeBufferPointer(rebasing: bytes[lo..<eq]), value = (eq + 1)..<hi
-        if bytesEqual(name, "Credential") {
+        if Bytes.equal(name, "Credential") {
             found.credential = value
-        } else if bytesEqual(name, "SignedHeaders") {
+        } else if Bytes.equal(name, "SignedHeaders") {
             found.signed = value
-        } else if bytesEqual(name, "Signature") {
+        } else if Bytes.equal(name, "Signature") {
             found.signature = value
         }
     }
@@ -130,32 +130,16 @@ func queryItems(_ rawQuery: String) -> [Substring.UTF8View.SubSequence] {
     Substring(rawQuery).utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
 }
 
-/// `bytes` without leading and trailing spaces.
-func trimSpaces(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
-    var b = bytes
-    while b.first == UInt8(ascii: " ") { b = b.dropFirst() }
-    while b.last == UInt8(ascii: " ") { b = b.dropLast() }
-    return b
-}
-
 /// The presigned form: `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`
 /// and `-Signature` in the query.
 enum QueryAuth {
-    /// Whether the query carries presigned parameters (S3 treats any of these as an attempt),
-    /// SigV2's (`AWSAccessKeyId` with `Signature`) included, so they are refused, not ignored.
-    /// Whether a decoded parameter name makes a query an attempt at a signature.
+    /// Whether a decoded parameter name makes a query an attempt at a signature (S3 treats
+    /// any of these as one), SigV2's `AWSAccessKeyId` included, so it is refused, not ignored.
     static func isSignatureName(_ name: String) -> Bool {
         switch name {
         case "X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId": return true
         default: return false
         }
-    }
-
-    static func hasSignatureParameters(_ rawQuery: String) -> Bool {
-        guard rawQuery.utf8.count >= 10 else { return false }
-        // SAFETY: hasSignatureName reads the buffer during the call only and keeps no pointer into it.
-        return rawQuery.utf8.withContiguousStorageIfAvailable(hasSignatureName)
-            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(hasSignatureName)
     }
 
     /// `items`: the query form-decoded; the last of a repeated name counts, as in S3.
@@ -238,21 +222,6 @@ enum Credentials {
     }
 }
 
-/// Whether a `&`-separated item of a raw query is named as a signature parameter.
-private func hasSignatureName(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    var found = false
-    RawQuery.forEachItem(in: b) { nameRange, _ in
-        // SAFETY: the range comes from scanning this same buffer, so it is in bounds; the view is only read here.
-        let name = UnsafeBufferPointer(rebasing: b[nameRange])
-        found = bytesEqual(name, "X-Amz-Algorithm") || bytesEqual(name, "X-Amz-Signature")
-            || bytesEqual(name, "X-Amz-Credential") || bytesEqual(name, "AWSAccessKeyId")
-        return !found
-    }
-    return found
-}
-
-private func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool { Bytes.equal(bytes, literal) }
-
 /// What `Credentials.parse` found.
 private enum CheckedCredential {
     case valid(key: String, day: String, region: String)
@@ -280,8 +249,8 @@ private func checkCredential(_ b: UnsafeBufferPointer<UInt8>) -> CheckedCredenti
     let service = part((slashes.2 + 1)..<slashes.3), terminal = part((slashes.3 + 1)..<b.count)
     guard !key.isEmpty else { return .emptyKey }
     guard day.count == 8, day.allSatisfy({ $0 >= 48 && $0 <= 57 }), !region.isEmpty else { return .shape }
-    guard bytesEqual(service, "s3") else { return .service(String(decoding: service, as: UTF8.self)) }
-    guard bytesEqual(terminal, "aws4_request") else { return .terminal(String(decoding: terminal, as: UTF8.self)) }
+    guard Bytes.equal(service, "s3") else { return .service(String(decoding: service, as: UTF8.self)) }
+    guard Bytes.equal(terminal, "aws4_request") else { return .terminal(String(decoding: terminal, as: UTF8.self)) }
     return .valid(key: String(decoding: key, as: UTF8.self), day: String(decoding: day, as: UTF8.self),
                   region: String(decoding: region, as: UTF8.self))
 }
