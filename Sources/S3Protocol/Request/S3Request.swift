@@ -187,36 +187,33 @@ public struct S3Request: Sendable {
         }
     }
 
-    /// `parseQuery` on the bytes of a String, in one pass that notes which parts need decoding.
-    /// A function, not a closure: a closure's captured array and error were boxed on the heap.
+    /// `parseQuery` on the bytes of a String. A function, not a stored closure: the closure's
+    /// captured array and error were boxed on the heap.
     private static func parseQueryBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<[QueryItem], S3Error> {
         var items: [QueryItem] = []
         items.reserveCapacity(8)
-        var start = 0
-        while start < b.count {
-            var end = start, eq = -1
-            while end < b.count && b[end] != UInt8(ascii: "&") {
-                if eq < 0 && b[end] == UInt8(ascii: "=") { eq = end }
-                end += 1
-            }
-            defer { start = end + 1 }
-            if end == start { continue }
-            // SAFETY: start ≤ eq ≤ end ≤ b.count, so every rebased view is in bounds; they are only read here.
-            let rawName = UnsafeBufferPointer(rebasing: b[start..<(eq < 0 ? end : eq)])
+        var failure: S3Error?
+        RawQuery.forEachItem(in: b) { nameRange, valueRange in
+            // SAFETY: the ranges come from scanning b itself, so they are in bounds; the views are only read here.
+            let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
             guard let name = PercentEncoding.decode(bytes: rawName, plusIsSpace: true) else {
-                return .failure(.invalidArgument("Invalid query parameter encoding.", argumentName: String(decoding: rawName, as: UTF8.self)))
+                failure = .invalidArgument("Invalid query parameter encoding.", argumentName: String(decoding: rawName, as: UTF8.self))
+                return false
             }
-            guard eq >= 0 else {
+            guard let valueRange else {
                 items.append(QueryItem(name: name, value: nil))
-                continue
+                return true
             }
-            let rawValue = UnsafeBufferPointer(rebasing: b[(eq + 1)..<end])
+            let rawValue = UnsafeBufferPointer(rebasing: b[valueRange])
             guard let value = PercentEncoding.decode(bytes: rawValue, plusIsSpace: true) else {
-                return .failure(.invalidArgument("Invalid query parameter encoding.", argumentName: name,
-                                                 argumentValue: String(decoding: rawValue, as: UTF8.self)))
+                failure = .invalidArgument("Invalid query parameter encoding.", argumentName: name,
+                                           argumentValue: String(decoding: rawValue, as: UTF8.self))
+                return false
             }
             items.append(QueryItem(name: name, value: value))
+            return true
         }
+        if let failure { return .failure(failure) }
         return .success(items)
     }
 
