@@ -41,24 +41,9 @@ public enum PercentEncoding {
             bytes.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
         } ?? utf8.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
         if !escaped { return (text as? Substring).map(String.init) ?? String(text) }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let c = utf8[i]
-            if c == UInt8(ascii: "%") {
-                let h1 = utf8.index(after: i)
-                guard h1 != utf8.endIndex else { return nil }
-                let h2 = utf8.index(after: h1)
-                guard h2 != utf8.endIndex, let a = hexValue(utf8[h1]), let b = hexValue(utf8[h2]) else { return nil }
-                out.append(a << 4 | b)
-                i = utf8.index(after: h2)
-            } else {
-                out.append(plusIsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
-                i = utf8.index(after: i)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
+        // SAFETY: the buffers are lent for the decoder's call only; it copies what it keeps.
+        return utf8.withContiguousStorageIfAvailable { decode(bytes: $0, plusIsSpace: plusIsSpace) }
+            ?? Array(utf8).withUnsafeBufferPointer { decode(bytes: $0, plusIsSpace: plusIsSpace) }
     }
 
     /// `decode(_:plusIsSpace:)` of the bytes of a String (a query item as it came): no index
