@@ -87,17 +87,13 @@ extension Dispatcher {
         do {
             return try verifier.verify(raw, now: now) { config.credential(accessKey: $0) }
         } catch {
-            guard case .signatureDoesNotMatch = error, let full = Self.everyHeaderRequest(raw, request, params: params) else { throw error }
-            return try verifier.verify(full, now: now) { config.credential(accessKey: $0) }
+            guard case .signatureDoesNotMatch = error, Self.needsAllParams(params) else { throw error }
+            return try verifier.verify(Self.withEveryHeader(raw, params: params), now: now) { config.credential(accessKey: $0) }
         }
     }
 
-    /// `raw` with every `HTTP_*` param as a header (`-` for `_`, lower case), when its
-    /// signature names a header the request parser does not keep; nil otherwise.
-    static func everyHeaderRequest(_ raw: SigV4Verifier.Request, _ request: S3Request, params: [String: String]) -> SigV4Verifier.Request? {
-        let list = request.headers["authorization"].map { SignedParams.Source.authorization($0) }
-            ?? request.queryValue("X-Amz-SignedHeaders").map { SignedParams.Source.list($0 ?? "") }
-        guard let list, !SignedParams.namesOnlyReadHeaders(list) else { return nil }
+    /// `raw` with every `HTTP_*` param as a header (`-` for `_`, lower case).
+    static func withEveryHeader(_ raw: SigV4Verifier.Request, params: [String: String]) -> SigV4Verifier.Request {
         var headers: [String: String] = [:]
         for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
             headers[SignedParams.headerName(param: name)] = value
@@ -111,7 +107,8 @@ extension Dispatcher {
     }
 
     /// Whether a worker that copied only `paramNames` must copy every param for this request:
-    /// its signature names a header outside them (or may: a signed query without a list).
+    /// its signature names a header outside them (or its Authorization header is too unusual
+    /// to tell). The dispatcher asks the same before verifying again with every header.
     /// botocore, the AWS CLI, rclone and presigned URLs sign only headers among them.
     public static func needsAllParams(_ params: [String: String]) -> Bool {
         guard let source = SignedParams.source(params) else { return false }
