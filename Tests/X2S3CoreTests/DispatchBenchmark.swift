@@ -46,18 +46,22 @@ final class DispatchBenchmark {
         d.handle(params: p, sink: &sink)
         #expect(sink.status == 200 && sink.parsed.body.count == 16384)
         if sink.status != 200 { print(name, sink.status, sink.bodyText) }
-        // The best of several rounds: the machine's other work only ever adds time.
-        var us = Double.infinity
-        for _ in 0..<Self.rounds {
-            let elapsed = ContinuousClock().measure {
-                for _ in 0..<Self.calls {
-                    var s = CountingSink()
-                    d.handle(params: p, sink: &s)
-                }
-            }
-            us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls))
+        let us = Self.bestMicroseconds {
+            var s = CountingSink()
+            d.handle(params: p, sink: &s)
         }
         print("DispatchBenchmark \(name): \((us * 100).rounded() / 100) µs per request")
+    }
+
+    /// µs per call of `body`: the best of several rounds, as the machine's other work only
+    /// ever adds time.
+    static func bestMicroseconds(_ body: () -> Void) -> Double {
+        var us = Double.infinity
+        for _ in 0..<rounds {
+            let elapsed = ContinuousClock().measure { for _ in 0..<calls { body() } }
+            us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(calls))
+        }
+        return us
     }
 
     @Test func publicBucket() { measure("public", nginxParams("/pub/small-16k.bin")) }
@@ -79,13 +83,7 @@ final class DispatchBenchmark {
         for (name, p) in [("header-signed", signedParams("/priv/small-16k.bin")), ("presigned", presignedParams())] {
             var d = dispatcher()
             let request = try S3Request.parse(params: p)
-            var us = Double.infinity
-            for _ in 0..<Self.rounds {
-                let elapsed = ContinuousClock().measure {
-                    for _ in 0..<Self.calls { _ = try? d.verifySignature(request, params: p) }
-                }
-                us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(Self.calls))
-            }
+            let us = Self.bestMicroseconds { _ = try? d.verifySignature(request, params: p) }
             print("DispatchBenchmark verify only, \(name): \((us * 100).rounded() / 100) µs")
         }
     }
