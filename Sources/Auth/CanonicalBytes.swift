@@ -55,7 +55,7 @@ extension SigV4Verifier {
         var canonical = true
         RawQuery.forEachItem(in: b) { name, value in
             let value = value ?? name.upperBound..<name.upperBound
-            if excludingSignature && UnsafeBufferPointer(rebasing: b[name]).elementsEqual("X-Amz-Signature".utf8) { return true }
+            if excludingSignature && Bytes.equal(UnsafeBufferPointer(rebasing: b[name]), "X-Amz-Signature") { return true }
             guard isCanonical(UnsafeBufferPointer(rebasing: b[name])), isCanonical(UnsafeBufferPointer(rebasing: b[value])) else {
                 canonical = false
                 return false
@@ -66,7 +66,7 @@ extension SigV4Verifier {
         guard canonical else { return false }
         pairs.sort { x, y in
             let xn = UnsafeBufferPointer(rebasing: b[x.name]), yn = UnsafeBufferPointer(rebasing: b[y.name])
-            if xn.elementsEqual(yn) {
+            if Bytes.equal(xn, yn) {
                 return UnsafeBufferPointer(rebasing: b[x.value]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[y.value]))
             }
             return xn.lexicographicallyPrecedes(yn)

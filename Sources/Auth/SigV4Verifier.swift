@@ -66,7 +66,7 @@ public struct SigV4Verifier: Sendable {
     /// The key used last, checked before `keys` (nearly every request reuses it).
     private var recent: (accessKey: String, scope: Scope, cached: CachedKey)?
     /// The canonical request and string to sign of the last request, kept for its capacity.
-    private var scratch: [UInt8] = []
+    var scratch: [UInt8] = []
     /// How many derived keys are kept (for tests).
     var cachedKeys: Int { keys.count }
 
@@ -89,6 +89,26 @@ public struct SigV4Verifier: Sendable {
         let header = request.headers["authorization"]
         let items = request.decodedQuery
         let presigned = Self.hasSignatureParameters(items)
+        if let credential = acceptFast(request, header: header, presigned: presigned, now: now, lookup: lookup) {
+            return credential
+        }
+        return try verifyInFull(request, header: header, items: items, presigned: presigned, now: now, lookup: lookup)
+    }
+
+    /// The accept-only paths (FastPath.swift): the credential when the request is signed in
+    /// one of the SDKs' usual forms and the signature is valid; nil otherwise.
+    mutating func acceptFast(_ request: Request, header: String?, presigned: Bool, now: Int64,
+                             lookup: (String) -> Credential?) -> Credential? {
+        switch (header, presigned) {
+        case (let header?, false): return acceptSignedHeader(request, header: header, now: now, lookup: lookup)
+        case (nil, true): return acceptPresigned(request, now: now, lookup: lookup)
+        default: return nil
+        }
+    }
+
+    /// `verify` by the full parse: every form and every refusal, with S3's error for it.
+    mutating func verifyInFull(_ request: Request, header: String?, items: [QueryItem], presigned: Bool, now: Int64,
+                               lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
         if header != nil && presigned {
             throw .invalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
                                    argumentName: "Authorization", argumentValue: header)

@@ -30,6 +30,13 @@ public enum Bytes {
     }
 
     @inlinable
+    public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == other.count else { return false }
+        for i in 0..<bytes.count where bytes[i] != other[i] { return false }
+        return true
+    }
+
+    @inlinable
     public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ other: [UInt8]) -> Bool {
         guard bytes.count == other.count else { return false }
         for i in 0..<bytes.count where bytes[i] != other[i] { return false }

@@ -1,0 +1,124 @@
+import Escaping
+import S3Protocol
+
+/// What the accept-only paths (`acceptSignedHeader`, `acceptPresigned`) share.
+///
+/// In the running server a signed GET of a private bucket cost several times what the full
+/// verifier costs in a hot loop (docs/bench.md): the check walked through many small String
+/// functions and the generic runtime, and every request met them with cold caches. These
+/// paths read the signature's parameters in one pass over their bytes, make three short
+/// Strings and write the canonical request into the verifier's reused buffer. They accept a
+/// signature only when every check the full verifier makes passes; for anything else, a
+/// refusal above all, they return nil and the full verifier decides and explains (S3's error
+/// details live there only). The unit tests compare both with the full verifier on AWS's
+/// vectors, botocore's signatures and mutations of them.
+extension SigV4Verifier {
+    /// Appends the canonical request's method, URI and query, then one `name:value` line per
+    /// signed name (`names`: the names separated by `separator`, as they came), the blank
+    /// line, the names joined by `;`, and the payload hash.
+    static func appendCanonicalRequest(_ request: Request, names: UnsafeBufferPointer<UInt8>, separator: StaticString,
+                                       presigned: Bool, payload: String, to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n")
+        out.append(contentsOf: request.method.utf8)
+        out.append(newline)
+        appendCanonicalURI(request.rawPath, to: &out)
+        out.append(newline)
+        appendCanonicalQuery(request.rawQuery, excludingSignature: presigned, to: &out)
+        out.append(newline)
+        forEachName(names, separator: separator) { name in
+            out.append(contentsOf: name)
+            out.append(UInt8(ascii: ":"))
+            if let value = headerValue(request, named: name) { appendTrimmedHeaderValue(value, to: &out) }
+            out.append(newline)
+        }
+        out.append(newline)
+        var first = true
+        forEachName(names, separator: separator) { name in
+            if !first { out.append(UInt8(ascii: ";")) }
+            first = false
+            out.append(contentsOf: name)
+        }
+        out.append(newline)
+        out.append(contentsOf: payload.utf8)
+    }
+
+    /// Whether the signature (64 lower-case hex digits) is the HMAC of the string to sign built
+    /// after the canonical request in `buffer` (which ends at `canonicalEnd`); the comparison
+    /// takes the same time wherever they differ.
+    mutating func signatureMatches(_ signature: UnsafeBufferPointer<UInt8>, credential: Credential, scope: Scope,
+                                   amzDate: String, buffer: inout [UInt8], canonicalEnd: Int) -> Bool {
+        let newline = UInt8(ascii: "\n")
+        let digest = SHA256.hash(buffer[..<canonicalEnd])
+        buffer.append(contentsOf: Self.algorithm.utf8)
+        buffer.append(newline)
+        buffer.append(contentsOf: amzDate.utf8)
+        buffer.append(newline)
+        for (i, part) in [scope.day, scope.region, scope.service, scope.terminal].enumerated() {
+            if i > 0 { buffer.append(UInt8(ascii: "/")) }
+            buffer.append(contentsOf: part.utf8)
+        }
+        buffer.append(newline)
+        for b in digest {
+            buffer.append(lowerHex(b >> 4))
+            buffer.append(lowerHex(b & 0x0F))
+        }
+        let mac = HMACSHA256.authenticate(key: signingKey(credential, scope: scope), message: buffer[canonicalEnd...])
+        guard signature.count == 2 * mac.count else { return false }
+        var diff: UInt8 = 0
+        for (i, b) in mac.enumerated() {
+            diff |= signature[2 * i] ^ lowerHex(b >> 4)
+            diff |= signature[2 * i + 1] ^ lowerHex(b & 0x0F)
+        }
+        return diff == 0
+    }
+
+    /// The value of a signed header: the common names are looked up with literal keys (a
+    /// String made from bytes longer than 15 is an allocation).
+    static func headerValue(_ request: Request, named name: UnsafeBufferPointer<UInt8>) -> String? {
+        if Bytes.equal(name, "host") { return request.header("host") }
+        if Bytes.equal(name, "x-amz-date") { return request.headers["x-amz-date"] }
+        if Bytes.equal(name, "x-amz-content-sha256") { return request.headers["x-amz-content-sha256"] }
+        if Bytes.equal(name, "range") { return request.headers["range"] }
+        return request.header(String(decoding: name, as: UTF8.self))
+    }
+
+    /// Calls `body` with each name of a list checked by `isSignedNameList`.
+    static func forEachName(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let width = separator.utf8CodeUnitCount
+        var start = 0, i = 0
+        // SAFETY: every range is inside the list (i + width <= count is checked before the slice).
+        while i <= list.count {
+            if i == list.count || (i + width <= list.count && Bytes.equal(UnsafeBufferPointer(rebasing: list[i..<(i + width)]), separator)) {
+                body(UnsafeBufferPointer(rebasing: list[start..<i]))
+                i += width
+                start = i
+            } else {
+                i += 1
+            }
+        }
+    }
+
+    /// Non-empty names of lower-case letters, digits and `-`, separated by `separator`:
+    /// stricter than the full verifier, which takes any name without upper case.
+    static func isSignedNameList(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString) -> Bool {
+        var ok = !list.isEmpty
+        forEachName(list, separator: separator) { name in
+            ok = ok && !name.isEmpty && name.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        }
+        return ok
+    }
+}
+
+func lowerHex(_ n: UInt8) -> UInt8 { n < 10 ? n + UInt8(ascii: "0") : n - 10 + UInt8(ascii: "a") }
+
+func isLowerAlphanumeric(_ b: UInt8) -> Bool {
+    (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+}
+
+func isAlphanumeric(_ b: UInt8) -> Bool {
+    isLowerAlphanumeric(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+}
+
+func isLowerHex(_ b: UInt8) -> Bool {
+    (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f"))
+}

@@ -1,0 +1,77 @@
+import Escaping
+import S3Protocol
+
+/// The Authorization header as the SDKs write it, verified on its bytes: accept only (see
+/// FastPath.swift for why, and what the full verifier keeps).
+extension SigV4Verifier {
+    /// The credential that signed `request` with `header` in the layout
+    /// `AWS4-HMAC-SHA256 Credential=K/D/R/s3/aws4_request, SignedHeaders=a;b, Signature=<64 hex>`,
+    /// when the signature is valid; nil when it is not, or when the header or request is
+    /// anything unusual.
+    mutating func acceptSignedHeader(_ request: Request, header: String, now: Int64,
+                                     lookup: (String) -> Credential?) -> Credential? {
+        // x-amz-date, not Date: the full verifier takes the same one when it parses.
+        guard let amzDate = request.headers["x-amz-date"], let time = AmzDate.parse(amzDate),
+              abs(time - now) <= Self.maxSkewSeconds else { return nil }
+        let payload = request.headers["x-amz-content-sha256"] ?? SigV4.emptyPayloadHash
+        var header = header, date = amzDate
+        var buffer = scratch
+        scratch = []
+        defer { scratch = buffer }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(1024)
+        // SAFETY: the header's and the date's bytes are lent for the closures only; every range below comes
+        //  from scanning them (HeaderLayout) and stays inside their counts; nothing keeps a pointer.
+        return header.withUTF8 { a -> Credential? in
+            guard let layout = HeaderLayout(scanning: a) else { return nil }
+            let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: a[r]) }
+            guard date.withUTF8({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<8]), bytes(layout.day)) }),
+                  let credential = lookup(String(decoding: bytes(layout.accessKey), as: UTF8.self)) else { return nil }
+            Self.appendCanonicalRequest(request, names: bytes(layout.signed), separator: ";", presigned: false,
+                                        payload: payload, to: &buffer)
+            let scope = Scope(day: String(decoding: bytes(layout.day), as: UTF8.self),
+                              region: String(decoding: bytes(layout.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
+            let valid = signatureMatches(bytes(layout.signature), credential: credential, scope: scope, amzDate: amzDate,
+                                         buffer: &buffer, canonicalEnd: buffer.count)
+            return valid ? credential : nil
+        }
+    }
+}
+
+/// Where the parts of an Authorization header in the SDKs' layout are (byte offsets), after
+/// checks stricter than the full verifier's: an alphanumeric key, a lower-case region and
+/// signed names, a 64-digit lower-case hex signature, nothing before or after.
+struct HeaderLayout {
+    var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
+    var signed: Range<Int>, signature: Range<Int>
+
+    init?(scanning a: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        func expect(_ literal: StaticString) -> Bool {
+            let end = i + literal.utf8CodeUnitCount
+            // SAFETY: end <= a.count is checked first, so the rebased view is in bounds.
+            guard end <= a.count, Bytes.equal(UnsafeBufferPointer(rebasing: a[i..<end]), literal) else { return false }
+            i = end
+            return true
+        }
+        func run(_ allowed: (UInt8) -> Bool) -> Range<Int> {
+            let start = i
+            while i < a.count && allowed(a[i]) { i += 1 }
+            return start..<i
+        }
+        guard expect("AWS4-HMAC-SHA256 Credential=") else { return nil }
+        let key = run(isAlphanumeric)
+        guard !key.isEmpty, expect("/") else { return nil }
+        let day = run { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard day.count == 8, expect("/") else { return nil }
+        let region = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        guard !region.isEmpty, expect("/s3/aws4_request, SignedHeaders=") else { return nil }
+        let signed = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ";") }
+        // SAFETY: signed lies inside a (found by the scan above).
+        guard SigV4Verifier.isSignedNameList(UnsafeBufferPointer(rebasing: a[signed]), separator: ";"),
+              expect(", Signature=") else { return nil }
+        let signature = run(isLowerHex)
+        guard signature.count == 64, i == a.count else { return nil }
+        (accessKey, self.day, self.region, self.signed, self.signature) = (key, day, region, signed, signature)
+    }
+}

@@ -1,0 +1,103 @@
+import Escaping
+import S3Protocol
+
+/// A presigned URL as the SDKs write it, verified on the raw query's bytes: accept only (see
+/// FastPath.swift for why, and what the full verifier keeps).
+extension SigV4Verifier {
+    /// The credential that presigned `request`, when its query carries each `X-Amz-*`
+    /// parameter once in the SDKs' encoding and the signature is valid; nil when it is not,
+    /// or when the query is anything unusual. Call it only for a query whose decoded items
+    /// hold signature parameters and a request without an Authorization header.
+    mutating func acceptPresigned(_ request: Request, now: Int64, lookup: (String) -> Credential?) -> Credential? {
+        var query = request.rawQuery
+        var buffer = scratch
+        scratch = []
+        defer { scratch = buffer }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(1024)
+        // SAFETY: the query's bytes are lent for the closure only; every range below comes from scanning them
+        //  (PresignedLayout) and stays inside their count; nothing keeps a pointer.
+        return query.withUTF8 { q -> Credential? in
+            guard let p = PresignedLayout(scanning: q) else { return nil }
+            let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: q[r]) }
+            let amzDate = String(decoding: bytes(p.date), as: UTF8.self)
+            guard let time = AmzDate.parse(amzDate), Bytes.equal(bytes(p.date.lowerBound..<(p.date.lowerBound + 8)), bytes(p.day)),
+                  time - now <= Self.maxSkewSeconds, now <= time + p.expires,
+                  let credential = lookup(String(decoding: bytes(p.accessKey), as: UTF8.self)) else { return nil }
+            Self.appendCanonicalRequest(request, names: bytes(p.signed), separator: "%3B", presigned: true,
+                                        payload: Self.unsignedPayload, to: &buffer)
+            let scope = Scope(day: String(decoding: bytes(p.day), as: UTF8.self),
+                              region: String(decoding: bytes(p.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
+            let valid = signatureMatches(bytes(p.signature), credential: credential, scope: scope, amzDate: amzDate,
+                                         buffer: &buffer, canonicalEnd: buffer.count)
+            return valid ? credential : nil
+        }
+    }
+}
+
+/// Where the presigned parameters of a raw query are (byte offsets), after checks stricter
+/// than the full verifier's: no name with `%` or `+` (so raw names are the decoded ones), each
+/// signature parameter once, `X-Amz-Content-Sha256` and SigV2's `AWSAccessKeyId` absent, the
+/// Credential as `KEY%2FDAY%2FREGION%2Fs3%2Faws4_request` with an alphanumeric key and a
+/// lower-case region, SignedHeaders as lower-case names joined by `%3B`, Expires as at most
+/// six digits within a week, a 64-digit lower-case hex signature.
+struct PresignedLayout {
+    var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
+    var date: Range<Int>, signed: Range<Int>, signature: Range<Int>
+    var expires: Int64
+
+    init?(scanning q: UnsafeBufferPointer<UInt8>) {
+        var algorithm, credential, date, expires, signed, signature: Range<Int>?
+        var usual = true
+        // SAFETY: every range rebased here was found by scanning q, so it lies inside it.
+        let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: q[r]) }
+        RawQuery.forEachItem(in: q) { nameRange, valueRange in
+            let name = bytes(nameRange), value = valueRange ?? nameRange.upperBound..<nameRange.upperBound
+            func once(_ slot: inout Range<Int>?) { if slot == nil { slot = value } else { usual = false } }
+            if name.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) || Bytes.equal(name, "AWSAccessKeyId")
+                || Bytes.equal(name, "X-Amz-Content-Sha256") {
+                usual = false
+            } else if Bytes.equal(name, "X-Amz-Algorithm") {
+                once(&algorithm)
+            } else if Bytes.equal(name, "X-Amz-Credential") {
+                once(&credential)
+            } else if Bytes.equal(name, "X-Amz-Date") {
+                once(&date)
+            } else if Bytes.equal(name, "X-Amz-Expires") {
+                once(&expires)
+            } else if Bytes.equal(name, "X-Amz-SignedHeaders") {
+                once(&signed)
+            } else if Bytes.equal(name, "X-Amz-Signature") {
+                once(&signature)
+            }
+            return usual
+        }
+        guard usual, let algorithm, let credential, let date, let expires, let signed, let signature,
+              Bytes.equal(bytes(algorithm), "AWS4-HMAC-SHA256"), date.count == 16,
+              signature.count == 64, bytes(signature).allSatisfy(isLowerHex),
+              (1...6).contains(expires.count), bytes(expires).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              SigV4Verifier.isSignedNameList(bytes(signed), separator: "%3B") else { return nil }
+        let seconds = bytes(expires).reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }
+        guard seconds <= SigV4Verifier.maxExpiresSeconds else { return nil }
+        // KEY%2FDAY%2FREGION%2Fs3%2Faws4_request
+        var i = credential.lowerBound
+        func run(_ allowed: (UInt8) -> Bool) -> Range<Int> {
+            let start = i
+            while i < credential.upperBound && allowed(q[i]) { i += 1 }
+            return start..<i
+        }
+        func expect(_ literal: StaticString) -> Bool {
+            let end = i + literal.utf8CodeUnitCount
+            guard end <= credential.upperBound, Bytes.equal(bytes(i..<end), literal) else { return false }
+            i = end
+            return true
+        }
+        let key = run(isAlphanumeric)
+        guard !key.isEmpty, expect("%2F") else { return nil }
+        let day = run { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard day.count == 8, expect("%2F") else { return nil }
+        let region = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        guard !region.isEmpty, expect("%2Fs3%2Faws4_request"), i == credential.upperBound else { return nil }
+        (accessKey, self.day, self.region, self.date, self.signed, self.signature, self.expires) = (key, day, region, date, signed, signature, seconds)
+    }
+}
