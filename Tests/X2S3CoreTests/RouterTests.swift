@@ -71,6 +71,14 @@ import Testing
         #expect(e.wire.status == 501)
     }
 
+    @Test func everyUnsupportedSubresourceIsLowercaseInitialAndAnswered501() {
+        for sub in Router.unsupportedSubresources {
+            #expect(Router.isLowercaseInitial(sub), "\(sub) would be skipped by the router's first-byte filter")
+            guard case .error(let e) = route("/data?X-Amz-Date=1&\(sub)=").route else { Issue.record("\(sub): not an error"); continue }
+            #expect(e.wire.status == 501)
+        }
+    }
+
     @Test(arguments: ["PUT", "POST", "DELETE", "PATCH", "PROPFIND"])
     func writesAreMethodNotAllowed(method: String) {
         #expect(route("/data/a", method: method).route == .error(.methodNotAllowed(method: method)))

@@ -105,10 +105,10 @@ public struct S3Request: Sendable {
     public static func parse(params: [String: String]) throws(S3Error) -> S3Request {
         var method = "GET", requestURI: String?, scriptName: String?, pathInfo: String?, queryString: String?
         var https: String?, requestScheme: String?, host: String?, forwardedProto: String?
-        // Sized for the usual few (nginx always sends X2S3_OFFLOAD): growing from one entry
-        // to two cost a second allocation and a rehash.
+        // Sized for the usual few (nginx always sends X2S3_OFFLOAD; a signed request adds three
+        // or four): growing cost a second allocation and a rehash.
         var headers: [String: String] = [:]
-        headers.reserveCapacity(4)  // Dictionary(minimumCapacity:) is not specialized: a metadata lookup
+        headers.reserveCapacity(8)  // Dictionary(minimumCapacity:) is not specialized: a metadata lookup
         let known = paramsByLength
         for (param, value) in params {
             let length = param.utf8.count
