@@ -49,7 +49,7 @@ let package = Package(
         // the browser pages; and the application (config, routing, dispatch).
         .target(name: "S3Protocol", dependencies: ["Posix", "Escaping", "Hashing", "WorkerPool"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["S3Protocol", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
-        .target(name: "Auth", dependencies: ["S3Protocol", "Escaping"], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["S3Protocol", "Escaping", "Hashing"], swiftSettings: strict),
         .target(name: "Browser", dependencies: ["S3Protocol", "Storage"], swiftSettings: strict),
         .target(
             name: "X2S3Core",
@@ -67,7 +67,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "S3Protocol", "Storage", "Auth", "Browser", "Posix", "HTTPClient", "WorkerPool"], swiftSettings: strict),
+        .testTarget(name: "X2S3CoreTests", dependencies: ["X2S3Core", "S3Protocol", "Storage", "Auth", "Browser", "Posix", "HTTPClient", "WorkerPool", "Hashing"], swiftSettings: strict),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strict),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Escaping
+import Hashing
 import S3Protocol
 
 /// What the accept-only paths (`acceptSignedHeader`, `acceptPresigned`) share.
@@ -47,29 +48,34 @@ extension SigV4Verifier {
     /// takes the same time wherever they differ.
     mutating func signatureMatches(_ signature: UnsafeBufferPointer<UInt8>, credential: Credential, scope: Scope,
                                    amzDate: String, buffer: inout [UInt8], canonicalEnd: Int) -> Bool {
+        guard signature.count == 64 else { return false }
         let newline = UInt8(ascii: "\n")
-        let digest = SHA256.hash(buffer[..<canonicalEnd])
-        buffer.append(contentsOf: Self.algorithm.utf8)
-        buffer.append(newline)
-        buffer.append(contentsOf: amzDate.utf8)
-        buffer.append(newline)
-        for (i, part) in [scope.day, scope.region, scope.service, scope.terminal].enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: "/")) }
-            buffer.append(contentsOf: part.utf8)
+        let mac = cachedKey(credential, scope: scope).mac
+        // SAFETY: the 32-byte digest buffer lives for the closure; the hash writes 32 bytes into it and the
+        //  buffer's bytes are read during the calls only.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+            buffer.withUnsafeBytes { KeyedHMAC.digest(UnsafeRawBufferPointer(rebasing: $0[..<canonicalEnd]), into: digest.baseAddress!) }
+            buffer.append(contentsOf: Self.algorithm.utf8)
+            buffer.append(newline)
+            buffer.append(contentsOf: amzDate.utf8)
+            buffer.append(newline)
+            for (i, part) in [scope.day, scope.region, scope.service, scope.terminal].enumerated() {
+                if i > 0 { buffer.append(UInt8(ascii: "/")) }
+                buffer.append(contentsOf: part.utf8)
+            }
+            buffer.append(newline)
+            for b in digest {
+                buffer.append(lowerHex(b >> 4))
+                buffer.append(lowerHex(b & 0x0F))
+            }
+            buffer.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(rebasing: $0[canonicalEnd...]), into: digest.baseAddress!) }
+            var diff: UInt8 = 0
+            for i in 0..<32 {
+                diff |= signature[2 * i] ^ lowerHex(digest[i] >> 4)
+                diff |= signature[2 * i + 1] ^ lowerHex(digest[i] & 0x0F)
+            }
+            return diff == 0
         }
-        buffer.append(newline)
-        for b in digest {
-            buffer.append(lowerHex(b >> 4))
-            buffer.append(lowerHex(b & 0x0F))
-        }
-        let mac = HMACSHA256.authenticate(key: signingKey(credential, scope: scope), message: buffer[canonicalEnd...])
-        guard signature.count == 2 * mac.count else { return false }
-        var diff: UInt8 = 0
-        for (i, b) in mac.enumerated() {
-            diff |= signature[2 * i] ^ lowerHex(b >> 4)
-            diff |= signature[2 * i + 1] ^ lowerHex(b & 0x0F)
-        }
-        return diff == 0
     }
 
     /// The value of a signed header: the common names are looked up with literal keys (a

@@ -1,4 +1,5 @@
 public import S3Protocol
+import Hashing
 
 /// Verifies AWS SigV4 signatures on incoming GET/HEAD requests, as S3 does: the
 /// `Authorization: AWS4-HMAC-SHA256 …` header form and the presigned query form. Pure: the
@@ -57,9 +58,11 @@ public struct SigV4Verifier: Sendable {
         }
     }
 
-    private struct CachedKey: Sendable {
+    struct CachedKey: Sendable {
         let secret: String
         let key: [UInt8]
+        /// The same key with HMAC's padded blocks absorbed, for the accept-only paths.
+        let mac: KeyedHMAC
     }
 
     private var keys: [String: CachedKey] = [:]
@@ -148,21 +151,25 @@ public struct SigV4Verifier: Sendable {
     /// The signing key for a scope, derived once and then taken from the cache (re-derived if
     /// the credential's secret changed).
     mutating func signingKey(_ credential: Credential, scope: Scope) -> [UInt8] {
+        cachedKey(credential, scope: scope).key
+    }
+
+    mutating func cachedKey(_ credential: Credential, scope: Scope) -> CachedKey {
         if let recent, recent.accessKey == credential.accessKey, recent.scope == scope,
            recent.cached.secret == credential.secretKey {
-            return recent.cached.key
+            return recent.cached
         }
         let id = "\(credential.accessKey)/\(scope.day)/\(scope.region)/\(scope.service)"
         if let cached = keys[id], cached.secret == credential.secretKey {
             recent = (credential.accessKey, scope, cached)
-            return cached.key
+            return cached
         }
         let key = Self.deriveKey(secret: credential.secretKey, scope: scope)
         if keys.count >= Self.maxCachedKeys { keys.removeAll() }
-        let cached = CachedKey(secret: credential.secretKey, key: key)
+        let cached = CachedKey(secret: credential.secretKey, key: key, mac: KeyedHMAC(key: key))
         keys[id] = cached
         recent = (credential.accessKey, scope, cached)
-        return key
+        return cached
     }
 
     static func deriveKey(secret: String, scope: Scope) -> [UInt8] {

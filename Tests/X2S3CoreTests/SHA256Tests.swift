@@ -1,3 +1,4 @@
+import Hashing
 @testable import S3Protocol
 import Testing
 @testable import X2S3Core
@@ -54,5 +55,21 @@ import Testing
     ])
     func hmacMatchesRFC4231TestCases(key: [UInt8], data: [UInt8], mac: String) {
         #expect(SHA256.hex(HMACSHA256.authenticate(key: key, message: data)) == mac)
+        // The keyed form the signature check uses, twice (its absorbed pads must not change).
+        let keyed = KeyedHMAC(key: key)
+        for _ in 0..<2 {
+            var out = [UInt8](repeating: 0, count: 32)
+            data.withUnsafeBytes { keyed.authenticate($0, into: &out) }
+            #expect(SHA256.hex(out) == mac)
+        }
+    }
+
+    @Test func theLowLevelDigestMatchesTheEVPOneAcrossBlockBoundaries() {
+        for n in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300, 1000] {
+            let m = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            var out = [UInt8](repeating: 0, count: 32)
+            m.withUnsafeBytes { KeyedHMAC.digest($0, into: &out) }
+            #expect(out == SHA256.hash(m), "length \(n)")
+        }
     }
 }

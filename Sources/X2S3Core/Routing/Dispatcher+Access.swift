@@ -119,16 +119,18 @@ extension Dispatcher {
     /// answer carried (a chunk's max-age, a presigned URL's response-cache-control) is kept for
     /// the client's own cache, `public` and `s-maxage` dropped.
     static func makePrivate(_ head: inout ResponseHead) {
-        var directives = ["private"]
-        if let i = head.headers.firstIndex(where: { $0.0 == "Cache-Control" }) {
-            for d in head.headers[i].1.split(separator: ",") {
-                let t = String(d).trimmingSpaces
-                let lower = t.lowercased()
-                if t.isEmpty || lower == "public" || lower == "private" || lower.hasPrefix("s-maxage") { continue }
-                directives.append(String(t))
-            }
-            head.headers.remove(at: i)
+        guard let i = head.headers.firstIndex(where: { $0.0 == "Cache-Control" }) else {
+            head.add("Cache-Control", "private")  // the usual case: no list to build and join
+            return
         }
+        var directives = ["private"]
+        for d in head.headers[i].1.split(separator: ",") {
+            let t = String(d).trimmingSpaces
+            let lower = t.lowercased()
+            if t.isEmpty || lower == "public" || lower == "private" || lower.hasPrefix("s-maxage") { continue }
+            directives.append(String(t))
+        }
+        head.headers.remove(at: i)
         head.add("Cache-Control", directives.joined(separator: ", "))
     }
 }
