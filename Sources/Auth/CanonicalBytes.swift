@@ -41,9 +41,48 @@ extension SigV4Verifier {
     static func appendCanonicalQuery(_ rawQuery: String, excludingSignature: Bool, to out: inout [UInt8]) {
         guard !rawQuery.isEmpty else { return }
         let done = rawQuery.utf8.withContiguousStorageIfAvailable {
-            appendSortedQuery($0, excludingSignature: excludingSignature, to: &out)
+            appendInOrder($0, excludingSignature: excludingSignature, to: &out)
+                || appendSortedQuery($0, excludingSignature: excludingSignature, to: &out)
         }
         if done != true { out.append(contentsOf: canonicalQuery(rawQuery, excludingSignature: excludingSignature).utf8) }
+    }
+
+    /// The items of `b` joined as they came, when every name and value is canonically encoded
+    /// and they are in canonical order already (what the SDKs' presigned URLs are); false
+    /// (nothing appended) otherwise. Saves building and sorting the list of items.
+    fileprivate static func appendInOrder(_ b: UnsafeBufferPointer<UInt8>, excludingSignature: Bool, to out: inout [UInt8]) -> Bool {
+        // SAFETY: every range rebased below was found by scanning b, so it lies inside 0..<b.count; b is
+        //  valid for this whole call and the rebased views are only read here, never kept.
+        var ordered = true
+        var previous: (name: Range<Int>, value: Range<Int>)?
+        RawQuery.forEachItem(in: b) { name, value in
+            let value = value ?? name.upperBound..<name.upperBound
+            let n = UnsafeBufferPointer(rebasing: b[name]), v = UnsafeBufferPointer(rebasing: b[value])
+            if excludingSignature && Bytes.equal(n, "X-Amz-Signature") { return true }
+            guard isCanonical(n), isCanonical(v) else { ordered = false; return false }
+            if let p = previous {
+                let pn = UnsafeBufferPointer(rebasing: b[p.name])
+                // Strictly after the previous item; equal items (a repeated pair) take the sort.
+                let after = Bytes.equal(pn, n) ? UnsafeBufferPointer(rebasing: b[p.value]).lexicographicallyPrecedes(v)
+                    : pn.lexicographicallyPrecedes(n)
+                guard after else { ordered = false; return false }
+            }
+            previous = (name, value)
+            return true
+        }
+        guard ordered else { return false }
+        var first = true
+        RawQuery.forEachItem(in: b) { name, value in
+            let n = UnsafeBufferPointer(rebasing: b[name])
+            if excludingSignature && Bytes.equal(n, "X-Amz-Signature") { return true }
+            if !first { out.append(UInt8(ascii: "&")) }
+            first = false
+            out.append(contentsOf: n)
+            out.append(UInt8(ascii: "="))
+            if let value { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[value])) }
+            return true
+        }
+        return true
     }
 
     /// The items of `b` sorted by name then value and joined, when every name and value is
