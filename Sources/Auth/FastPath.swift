@@ -14,6 +14,36 @@ import S3Protocol
 /// details live there only). The unit tests compare both with the full verifier on AWS's
 /// vectors, botocore's signatures and mutations of them.
 extension SigV4Verifier {
+    /// Where a signature's parts are in the bytes a fast path scanned (the Authorization header,
+    /// or the raw query).
+    struct FastParts {
+        var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>, signed: Range<Int>, signature: Range<Int>
+        /// Between the signed names: `;` in a header, `%3B` in a query.
+        var separator: StaticString
+        var presigned: Bool
+    }
+
+    /// Both fast paths' common end: the credential, the canonical request in the reused
+    /// buffer, the scope, the signature's check. `b` holds the bytes `parts` points into.
+    mutating func accept(_ request: Request, parts: FastParts, in b: UnsafeBufferPointer<UInt8>, amzDate: String,
+                         payload: String, lookup: (String) -> Credential?) -> Credential? {
+        // SAFETY: every range in parts was found by scanning b, so it lies inside it; the views are read here only.
+        let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: b[r]) }
+        guard let credential = lookup(String(decoding: bytes(parts.accessKey), as: UTF8.self)) else { return nil }
+        var buffer = scratch
+        scratch = []
+        defer { scratch = buffer }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(1024)
+        Self.appendCanonicalRequest(request, names: bytes(parts.signed), separator: parts.separator, presigned: parts.presigned,
+                                    payload: payload, to: &buffer)
+        let scope = Scope(day: String(decoding: bytes(parts.day), as: UTF8.self),
+                          region: String(decoding: bytes(parts.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
+        let valid = signatureMatches(bytes(parts.signature), credential: credential, scope: scope, amzDate: amzDate,
+                                     buffer: &buffer, canonicalEnd: buffer.count)
+        return valid ? credential : nil
+    }
+
     /// Appends the canonical request's method, URI and query, then one `name:value` line per
     /// signed name (`names`: the names separated by `separator`, as they came), the blank
     /// line, the names joined by `;`, and the payload hash.

@@ -15,25 +15,15 @@ extension SigV4Verifier {
               abs(time - now) <= Self.maxSkewSeconds else { return nil }
         let payload = request.headers["x-amz-content-sha256"] ?? SigV4.emptyPayloadHash
         var header = header, date = amzDate
-        var buffer = scratch
-        scratch = []
-        defer { scratch = buffer }
-        buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(1024)
         // SAFETY: the header's and the date's bytes are lent for the closures only; every range below comes
         //  from scanning them (HeaderLayout) and stays inside their counts; nothing keeps a pointer.
         return header.withUTF8 { a -> Credential? in
-            guard let layout = HeaderLayout(scanning: a) else { return nil }
-            let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: a[r]) }
-            guard date.withUTF8({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<8]), bytes(layout.day)) }),
-                  let credential = lookup(String(decoding: bytes(layout.accessKey), as: UTF8.self)) else { return nil }
-            Self.appendCanonicalRequest(request, names: bytes(layout.signed), separator: ";", presigned: false,
-                                        payload: payload, to: &buffer)
-            let scope = Scope(day: String(decoding: bytes(layout.day), as: UTF8.self),
-                              region: String(decoding: bytes(layout.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
-            let valid = signatureMatches(bytes(layout.signature), credential: credential, scope: scope, amzDate: amzDate,
-                                         buffer: &buffer, canonicalEnd: buffer.count)
-            return valid ? credential : nil
+            guard let l = HeaderLayout(scanning: a),
+                  date.withUTF8({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<8]), UnsafeBufferPointer(rebasing: a[l.day])) })
+            else { return nil }
+            let parts = FastParts(accessKey: l.accessKey, day: l.day, region: l.region, signed: l.signed, signature: l.signature,
+                                  separator: ";", presigned: false)
+            return accept(request, parts: parts, in: a, amzDate: amzDate, payload: payload, lookup: lookup)
         }
     }
 }

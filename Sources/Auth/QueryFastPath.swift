@@ -10,11 +10,6 @@ extension SigV4Verifier {
     /// hold signature parameters and a request without an Authorization header.
     mutating func acceptPresigned(_ request: Request, now: Int64, lookup: (String) -> Credential?) -> Credential? {
         var query = request.rawQuery
-        var buffer = scratch
-        scratch = []
-        defer { scratch = buffer }
-        buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(1024)
         // SAFETY: the query's bytes are lent for the closure only; every range below comes from scanning them
         //  (PresignedLayout) and stays inside their count; nothing keeps a pointer.
         return query.withUTF8 { q -> Credential? in
@@ -22,15 +17,10 @@ extension SigV4Verifier {
             let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: q[r]) }
             let amzDate = String(decoding: bytes(p.date), as: UTF8.self)
             guard let time = AmzDate.parse(amzDate), Bytes.equal(bytes(p.date.lowerBound..<(p.date.lowerBound + 8)), bytes(p.day)),
-                  time - now <= Self.maxSkewSeconds, now <= time + p.expires,
-                  let credential = lookup(String(decoding: bytes(p.accessKey), as: UTF8.self)) else { return nil }
-            Self.appendCanonicalRequest(request, names: bytes(p.signed), separator: "%3B", presigned: true,
-                                        payload: Self.unsignedPayload, to: &buffer)
-            let scope = Scope(day: String(decoding: bytes(p.day), as: UTF8.self),
-                              region: String(decoding: bytes(p.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
-            let valid = signatureMatches(bytes(p.signature), credential: credential, scope: scope, amzDate: amzDate,
-                                         buffer: &buffer, canonicalEnd: buffer.count)
-            return valid ? credential : nil
+                  time - now <= Self.maxSkewSeconds, now <= time + p.expires else { return nil }
+            let parts = FastParts(accessKey: p.accessKey, day: p.day, region: p.region, signed: p.signed, signature: p.signature,
+                                  separator: "%3B", presigned: true)
+            return accept(request, parts: parts, in: q, amzDate: amzDate, payload: Self.unsignedPayload, lookup: lookup)
         }
     }
 }
