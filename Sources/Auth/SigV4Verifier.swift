@@ -35,7 +35,9 @@ public struct SigV4Verifier: Sendable {
         /// The Host header, when `headers` does not hold it.
         public var host: String?
         /// The query's items form-decoded, as the request parser found them; nil to have
-        /// the presigned form decode `rawQuery` itself.
+        /// the presigned form decode `rawQuery` itself. Must be `rawQuery`'s own items: the
+        /// full verifier reads these, the presigned fast path reads `rawQuery`, and the two
+        /// agree only on the same query.
         public var query: [QueryItem]?
 
         public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil,
