@@ -78,33 +78,14 @@ extension SigV4Verifier {
     /// takes the same time wherever they differ.
     mutating func signatureMatches(_ signature: UnsafeBufferPointer<UInt8>, credential: Credential, scope: Scope,
                                    amzDate: String, buffer: inout [UInt8], canonicalEnd: Int) -> Bool {
-        guard signature.count == 64 else { return false }
-        let newline = UInt8(ascii: "\n")
         let mac = cachedKey(credential, scope: scope).mac
-        // SAFETY: the 32-byte digest buffer lives for the closure; the hash writes 32 bytes into it and the
-        //  buffer's bytes are read during the calls only.
+        // SAFETY: the 32-byte digest buffer lives for the closure; the hash and the MAC write 32 bytes into it,
+        //  and the buffer's bytes are read during the calls only.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
             buffer.withUnsafeBytes { KeyedHMAC.digest(UnsafeRawBufferPointer(rebasing: $0[..<canonicalEnd]), into: digest.baseAddress!) }
-            buffer.append(contentsOf: Self.algorithm.utf8)
-            buffer.append(newline)
-            buffer.append(contentsOf: amzDate.utf8)
-            buffer.append(newline)
-            for (i, part) in [scope.day, scope.region, scope.service, scope.terminal].enumerated() {
-                if i > 0 { buffer.append(UInt8(ascii: "/")) }
-                buffer.append(contentsOf: part.utf8)
-            }
-            buffer.append(newline)
-            for b in digest {
-                buffer.append(lowerHex(b >> 4))
-                buffer.append(lowerHex(b & 0x0F))
-            }
+            Self.appendStringToSign(amzDate: amzDate, scope: scope, digest: UnsafeBufferPointer(digest), to: &buffer)
             buffer.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(rebasing: $0[canonicalEnd...]), into: digest.baseAddress!) }
-            var diff: UInt8 = 0
-            for i in 0..<32 {
-                diff |= signature[2 * i] ^ lowerHex(digest[i] >> 4)
-                diff |= signature[2 * i + 1] ^ lowerHex(digest[i] & 0x0F)
-            }
-            return diff == 0
+            return Self.hexEqual(UnsafeBufferPointer(digest), signature)
         }
     }
 
@@ -144,8 +125,6 @@ extension SigV4Verifier {
         return ok
     }
 }
-
-func lowerHex(_ n: UInt8) -> UInt8 { n < 10 ? n + UInt8(ascii: "0") : n - 10 + UInt8(ascii: "a") }
 
 func isLowerAlphanumeric(_ b: UInt8) -> Bool {
     (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))

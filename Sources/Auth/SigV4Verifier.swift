@@ -1,4 +1,5 @@
 public import S3Protocol
+import Escaping
 import Hashing
 
 /// Verifies AWS SigV4 signatures on incoming GET/HEAD requests, as S3 does: the
@@ -137,10 +138,12 @@ public struct SigV4Verifier: Sendable {
         Self.appendCanonicalRequest(request, parts: parts, to: &buffer)
         let canonicalEnd = buffer.count
         let digest = SHA256.hash(buffer[..<canonicalEnd])
-        Self.appendStringToSign(parts, digest: digest, to: &buffer)
+        // SAFETY: the digest's and the signature's bytes are lent for the calls only.
+        digest.withUnsafeBufferPointer { Self.appendStringToSign(amzDate: parts.amzDate, scope: parts.scope, digest: $0, to: &buffer) }
         let key = signingKey(credential, scope: parts.scope)
         let mac = HMACSHA256.authenticate(key: key, message: buffer[canonicalEnd...])
-        guard Self.hexEqual(mac, parts.signature) else {
+        var signature = parts.signature
+        guard mac.withUnsafeBufferPointer({ m in signature.withUTF8 { Self.hexEqual(m, $0) } }) else {
             throw .signatureDoesNotMatch(.init(accessKey: parts.accessKey,
                                                stringToSign: String(decoding: buffer[canonicalEnd...], as: UTF8.self),
                                                signatureProvided: parts.signature,
@@ -215,42 +218,35 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// `AWS4-HMAC-SHA256`, the request time, the scope and the canonical request's hex digest.
-    private static func appendStringToSign(_ parts: SignatureParts, digest: [UInt8], to out: inout [UInt8]) {
+    static func appendStringToSign(amzDate: String, scope: Scope, digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         let newline = UInt8(ascii: "\n"), slash = UInt8(ascii: "/")
         out.append(contentsOf: algorithm.utf8)
         out.append(newline)
-        out.append(contentsOf: parts.amzDate.utf8)
+        out.append(contentsOf: amzDate.utf8)
         out.append(newline)
-        out.append(contentsOf: parts.scope.day.utf8)
+        out.append(contentsOf: scope.day.utf8)
         out.append(slash)
-        out.append(contentsOf: parts.scope.region.utf8)
+        out.append(contentsOf: scope.region.utf8)
         out.append(slash)
-        out.append(contentsOf: parts.scope.service.utf8)
+        out.append(contentsOf: scope.service.utf8)
         out.append(slash)
-        out.append(contentsOf: parts.scope.terminal.utf8)
+        out.append(contentsOf: scope.terminal.utf8)
         out.append(newline)
         for b in digest {
-            out.append(hexDigit(b >> 4))
-            out.append(hexDigit(b & 0x0F))
+            out.append(Hex.digit(b >> 4))
+            out.append(Hex.digit(b))
         }
-    }
-
-    private static func hexDigit(_ n: UInt8) -> UInt8 {
-        n < 10 ? n + UInt8(ascii: "0") : n - 10 + UInt8(ascii: "a")
     }
 
     /// Whether `signature` is `mac` in lower-case hex, in time independent of where they differ.
-    private static func hexEqual(_ mac: [UInt8], _ signature: String) -> Bool {
-        var signature = signature
-        return signature.withUTF8 { s in
-            guard s.count == mac.count * 2 else { return false }
-            var diff: UInt8 = 0
-            for (i, b) in mac.enumerated() {
-                diff |= s[2 * i] ^ hexDigit(b >> 4)
-                diff |= s[2 * i + 1] ^ hexDigit(b & 0x0F)
-            }
-            return diff == 0
+    static func hexEqual(_ mac: UnsafeBufferPointer<UInt8>, _ signature: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard signature.count == mac.count * 2 else { return false }
+        var diff: UInt8 = 0
+        for (i, b) in mac.enumerated() {
+            diff |= signature[2 * i] ^ Hex.digit(b >> 4)
+            diff |= signature[2 * i + 1] ^ Hex.digit(b)
         }
+        return diff == 0
     }
 
     /// The raw path decoded once (`+` literal), then each byte but unreserved ones and `/`
