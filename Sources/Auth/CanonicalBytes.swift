@@ -4,6 +4,61 @@ import Escaping
 /// send is nearly always canonical already and is copied as it came; anything else goes through
 /// the String forms (`canonicalURI`, `canonicalQuery`), which define the result.
 extension SigV4Verifier {
+    /// Appends the canonical request's method, URI and query, then one `name:value` line per
+    /// signed name (`names`: the names separated by `separator`, as they came), the blank
+    /// line, the names joined by `;`, and the payload hash.
+    static func appendCanonicalRequest(_ request: Request, names: UnsafeBufferPointer<UInt8>, separator: StaticString,
+                                       presigned: Bool, payload: String, to out: inout [UInt8]) {
+        let newline = UInt8(ascii: "\n")
+        out.append(contentsOf: request.method.utf8)
+        out.append(newline)
+        appendCanonicalURI(request.rawPath, to: &out)
+        out.append(newline)
+        appendCanonicalQuery(request.rawQuery, excludingSignature: presigned, to: &out)
+        out.append(newline)
+        forEachName(names, separator: separator) { name in
+            out.append(contentsOf: name)
+            out.append(UInt8(ascii: ":"))
+            if let value = headerValue(request, named: name) { appendTrimmedHeaderValue(value, to: &out) }
+            out.append(newline)
+        }
+        out.append(newline)
+        var first = true
+        forEachName(names, separator: separator) { name in
+            if !first { out.append(UInt8(ascii: ";")) }
+            first = false
+            out.append(contentsOf: name)
+        }
+        out.append(newline)
+        out.append(contentsOf: payload.utf8)
+    }
+
+    /// The value of a signed header: the common names are looked up with literal keys (a
+    /// String made from bytes longer than 15 is an allocation).
+    static func headerValue(_ request: Request, named name: UnsafeBufferPointer<UInt8>) -> String? {
+        if Bytes.equal(name, "host") { return request.header("host") }
+        if Bytes.equal(name, "x-amz-date") { return request.headers["x-amz-date"] }
+        if Bytes.equal(name, "x-amz-content-sha256") { return request.headers["x-amz-content-sha256"] }
+        if Bytes.equal(name, "range") { return request.headers["range"] }
+        return request.header(String(decoding: name, as: UTF8.self))
+    }
+
+    /// Calls `body` with each name of a signed-header list, as separated by `separator`.
+    static func forEachName(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let width = separator.utf8CodeUnitCount
+        var start = 0, i = 0
+        // SAFETY: every range is inside the list (i + width <= count is checked before the slice).
+        while i <= list.count {
+            if i == list.count || (i + width <= list.count && Bytes.equal(UnsafeBufferPointer(rebasing: list[i..<(i + width)]), separator)) {
+                body(UnsafeBufferPointer(rebasing: list[start..<i]))
+                i += width
+                start = i
+            } else {
+                i += 1
+            }
+        }
+    }
+
     /// The canonical URI's bytes: nearly every signer sends the path already in canonical form
     /// (unreserved bytes, `/`, upper-case escapes of other bytes but `/`), which decoding and
     /// encoding once gives back unchanged.

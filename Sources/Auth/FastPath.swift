@@ -44,35 +44,6 @@ extension SigV4Verifier {
         return valid ? credential : nil
     }
 
-    /// Appends the canonical request's method, URI and query, then one `name:value` line per
-    /// signed name (`names`: the names separated by `separator`, as they came), the blank
-    /// line, the names joined by `;`, and the payload hash.
-    static func appendCanonicalRequest(_ request: Request, names: UnsafeBufferPointer<UInt8>, separator: StaticString,
-                                       presigned: Bool, payload: String, to out: inout [UInt8]) {
-        let newline = UInt8(ascii: "\n")
-        out.append(contentsOf: request.method.utf8)
-        out.append(newline)
-        appendCanonicalURI(request.rawPath, to: &out)
-        out.append(newline)
-        appendCanonicalQuery(request.rawQuery, excludingSignature: presigned, to: &out)
-        out.append(newline)
-        forEachName(names, separator: separator) { name in
-            out.append(contentsOf: name)
-            out.append(UInt8(ascii: ":"))
-            if let value = headerValue(request, named: name) { appendTrimmedHeaderValue(value, to: &out) }
-            out.append(newline)
-        }
-        out.append(newline)
-        var first = true
-        forEachName(names, separator: separator) { name in
-            if !first { out.append(UInt8(ascii: ";")) }
-            first = false
-            out.append(contentsOf: name)
-        }
-        out.append(newline)
-        out.append(contentsOf: payload.utf8)
-    }
-
     /// Whether the signature (64 lower-case hex digits) is the HMAC of the string to sign built
     /// after the canonical request in `buffer` (which ends at `canonicalEnd`); the comparison
     /// takes the same time wherever they differ.
@@ -86,32 +57,6 @@ extension SigV4Verifier {
             Self.appendStringToSign(amzDate: amzDate, scope: scope, digest: UnsafeBufferPointer(digest), to: &buffer)
             buffer.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(rebasing: $0[canonicalEnd...]), into: digest.baseAddress!) }
             return Self.hexEqual(UnsafeBufferPointer(digest), signature)
-        }
-    }
-
-    /// The value of a signed header: the common names are looked up with literal keys (a
-    /// String made from bytes longer than 15 is an allocation).
-    static func headerValue(_ request: Request, named name: UnsafeBufferPointer<UInt8>) -> String? {
-        if Bytes.equal(name, "host") { return request.header("host") }
-        if Bytes.equal(name, "x-amz-date") { return request.headers["x-amz-date"] }
-        if Bytes.equal(name, "x-amz-content-sha256") { return request.headers["x-amz-content-sha256"] }
-        if Bytes.equal(name, "range") { return request.headers["range"] }
-        return request.header(String(decoding: name, as: UTF8.self))
-    }
-
-    /// Calls `body` with each name of a list checked by `isSignedNameList`.
-    static func forEachName(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        let width = separator.utf8CodeUnitCount
-        var start = 0, i = 0
-        // SAFETY: every range is inside the list (i + width <= count is checked before the slice).
-        while i <= list.count {
-            if i == list.count || (i + width <= list.count && Bytes.equal(UnsafeBufferPointer(rebasing: list[i..<(i + width)]), separator)) {
-                body(UnsafeBufferPointer(rebasing: list[start..<i]))
-                i += width
-                start = i
-            } else {
-                i += 1
-            }
         }
     }
 

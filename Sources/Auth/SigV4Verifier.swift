@@ -192,29 +192,14 @@ public struct SigV4Verifier: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The canonical request's bytes: method, URI, query, each signed header (`name:value`,
-    /// value trimmed), a blank line, the signed header names and the payload hash.
+    /// The canonical request's bytes, by the same writer the fast paths use (the parsed names
+    /// joined by `;` are the list as signed: none is empty or holds a `;`).
     private static func appendCanonicalRequest(_ request: Request, parts: SignatureParts, to out: inout [UInt8]) {
-        let newline = UInt8(ascii: "\n")
-        out.append(contentsOf: request.method.utf8)
-        out.append(newline)
-        appendCanonicalURI(request.rawPath, to: &out)
-        out.append(newline)
-        appendCanonicalQuery(request.rawQuery, excludingSignature: parts.fromQuery, to: &out)
-        out.append(newline)
-        for name in parts.signedHeaders {
-            out.append(contentsOf: name.utf8)
-            out.append(UInt8(ascii: ":"))
-            if let value = request.header(name) { appendTrimmedHeaderValue(value, to: &out) }
-            out.append(newline)
+        var list = parts.signedHeaders.joined(separator: ";")
+        // SAFETY: the list's bytes are lent for the call only.
+        list.withUTF8 {
+            appendCanonicalRequest(request, names: $0, separator: ";", presigned: parts.fromQuery, payload: parts.payloadHash, to: &out)
         }
-        out.append(newline)
-        for (i, name) in parts.signedHeaders.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ";")) }
-            out.append(contentsOf: name.utf8)
-        }
-        out.append(newline)
-        out.append(contentsOf: parts.payloadHash.utf8)
     }
 
     /// `AWS4-HMAC-SHA256`, the request time, the scope and the canonical request's hex digest.
