@@ -71,6 +71,42 @@ extension SigV4Verifier {
     }
 }
 
+/// A cursor over scanned bytes, up to `end`, for the layouts' scanners.
+struct ByteCursor {
+    // SAFETY: lent by the scanner that makes the cursor, for that scan only; the cursor never escapes it.
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position: Int
+    let end: Int
+
+    /// Steps over `literal` if it comes next.
+    mutating func expect(_ literal: StaticString) -> Bool {
+        let stop = position + literal.utf8CodeUnitCount
+        // SAFETY: stop <= end <= bytes.count is checked first, so the rebased view is in bounds.
+        guard stop <= end, Bytes.equal(UnsafeBufferPointer(rebasing: bytes[position..<stop]), literal) else { return false }
+        position = stop
+        return true
+    }
+
+    /// Steps over the bytes `allowed` holds for; returns where they were.
+    mutating func run(_ allowed: (UInt8) -> Bool) -> Range<Int> {
+        let start = position
+        while position < end && allowed(bytes[position]) { position += 1 }
+        return start..<position
+    }
+
+    /// `KEY/DAY/REGION/s3/aws4_request` with `separator` for `/`: an alphanumeric key, eight
+    /// digits, a lower-case region. The access key's, day's and region's ranges, or nil.
+    mutating func credential(separator: StaticString) -> (key: Range<Int>, day: Range<Int>, region: Range<Int>)? {
+        let key = run(isAlphanumeric)
+        guard !key.isEmpty, expect(separator) else { return nil }
+        let day = run { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard day.count == 8, expect(separator) else { return nil }
+        let region = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        guard !region.isEmpty, expect(separator), expect("s3"), expect(separator), expect("aws4_request") else { return nil }
+        return (key, day, region)
+    }
+}
+
 func isLowerAlphanumeric(_ b: UInt8) -> Bool {
     (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
 }

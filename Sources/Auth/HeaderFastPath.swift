@@ -36,32 +36,15 @@ struct HeaderLayout {
     var signed: Range<Int>, signature: Range<Int>
 
     init?(scanning a: UnsafeBufferPointer<UInt8>) {
-        var i = 0
-        func expect(_ literal: StaticString) -> Bool {
-            let end = i + literal.utf8CodeUnitCount
-            // SAFETY: end <= a.count is checked first, so the rebased view is in bounds.
-            guard end <= a.count, Bytes.equal(UnsafeBufferPointer(rebasing: a[i..<end]), literal) else { return false }
-            i = end
-            return true
-        }
-        func run(_ allowed: (UInt8) -> Bool) -> Range<Int> {
-            let start = i
-            while i < a.count && allowed(a[i]) { i += 1 }
-            return start..<i
-        }
-        guard expect("AWS4-HMAC-SHA256 Credential=") else { return nil }
-        let key = run(isAlphanumeric)
-        guard !key.isEmpty, expect("/") else { return nil }
-        let day = run { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        guard day.count == 8, expect("/") else { return nil }
-        let region = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-        guard !region.isEmpty, expect("/s3/aws4_request, SignedHeaders=") else { return nil }
-        let signed = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ";") }
+        var c = ByteCursor(bytes: a, position: 0, end: a.count)
+        guard c.expect("AWS4-HMAC-SHA256 Credential="), let (key, day, region) = c.credential(separator: "/"),
+              c.expect(", SignedHeaders=") else { return nil }
+        let signed = c.run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ";") }
         // SAFETY: signed lies inside a (found by the scan above).
         guard SigV4Verifier.isSignedNameList(UnsafeBufferPointer(rebasing: a[signed]), separator: ";"),
-              expect(", Signature=") else { return nil }
-        let signature = run(isLowerHex)
-        guard signature.count == 64, i == a.count else { return nil }
+              c.expect(", Signature=") else { return nil }
+        let signature = c.run(isLowerHex)
+        guard signature.count == 64, c.position == a.count else { return nil }
         (accessKey, self.day, self.region, self.signed, self.signature) = (key, day, region, signed, signature)
     }
 }

@@ -69,25 +69,8 @@ struct PresignedLayout {
               SigV4Verifier.isSignedNameList(bytes(signed), separator: "%3B") else { return nil }
         let seconds = bytes(expires).reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }
         guard seconds <= SigV4Verifier.maxExpiresSeconds else { return nil }
-        // KEY%2FDAY%2FREGION%2Fs3%2Faws4_request
-        var i = credential.lowerBound
-        func run(_ allowed: (UInt8) -> Bool) -> Range<Int> {
-            let start = i
-            while i < credential.upperBound && allowed(q[i]) { i += 1 }
-            return start..<i
-        }
-        func expect(_ literal: StaticString) -> Bool {
-            let end = i + literal.utf8CodeUnitCount
-            guard end <= credential.upperBound, Bytes.equal(bytes(i..<end), literal) else { return false }
-            i = end
-            return true
-        }
-        let key = run(isAlphanumeric)
-        guard !key.isEmpty, expect("%2F") else { return nil }
-        let day = run { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        guard day.count == 8, expect("%2F") else { return nil }
-        let region = run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-        guard !region.isEmpty, expect("%2Fs3%2Faws4_request"), i == credential.upperBound else { return nil }
+        var c = ByteCursor(bytes: q, position: credential.lowerBound, end: credential.upperBound)
+        guard let (key, day, region) = c.credential(separator: "%2F"), c.position == credential.upperBound else { return nil }
         (accessKey, self.day, self.region, self.date, self.signed, self.signature, self.expires) = (key, day, region, date, signed, signature, seconds)
     }
 }
