@@ -74,7 +74,7 @@ extension SigV4Verifier {
         var i = bytes.startIndex
         while i != bytes.endIndex {
             let b = bytes[i]
-            if isUnreserved(b) || b == UInt8(ascii: "/") {
+            if ByteSet.isUnreserved(b) || b == UInt8(ascii: "/") {
                 i = bytes.index(after: i)
                 continue
             }
@@ -84,7 +84,7 @@ extension SigV4Verifier {
             let l = bytes.index(after: h)
             guard l != bytes.endIndex, let lo = upperHexValue(bytes[l]) else { return false }
             let decoded = hi << 4 | lo
-            guard !isUnreserved(decoded), decoded != UInt8(ascii: "/") else { return false }
+            guard !ByteSet.isUnreserved(decoded), decoded != UInt8(ascii: "/") else { return false }
             i = bytes.index(after: l)
         }
         return true
@@ -174,16 +174,17 @@ extension SigV4Verifier {
         return true
     }
 
-    /// `isCanonicallyEncoded` on contiguous bytes.
-    fileprivate static func isCanonical(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether a query name or value is in canonical form already: unreserved bytes and
+    /// upper-case escapes of other bytes.
+    static func isCanonical(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         while i < b.count {
-            if isUnreserved(b[i]) {
+            if ByteSet.isUnreserved(b[i]) {
                 i += 1
                 continue
             }
             guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let hi = upperHexValue(b[i + 1]), let lo = upperHexValue(b[i + 2]),
-                  !isUnreserved(hi << 4 | lo) else { return false }
+                  !ByteSet.isUnreserved(hi << 4 | lo) else { return false }
             i += 3
         }
         return true
@@ -220,11 +221,6 @@ extension SigV4Verifier {
             previousSpace = b == UInt8(ascii: " ")
         }
         return u.last != UInt8(ascii: " ")
-    }
-
-    fileprivate static func isUnreserved(_ b: UInt8) -> Bool {
-        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
-            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
     }
 
     fileprivate static func upperHexValue(_ b: UInt8) -> UInt8? {

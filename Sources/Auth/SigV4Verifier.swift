@@ -264,32 +264,8 @@ public struct SigV4Verifier: Sendable {
     }
 
     static func isCanonicallyEncoded(_ bytes: Substring.UTF8View) -> Bool {
-        func unreserved(_ b: UInt8) -> Bool {
-            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
-        }
-        func upperHex(_ b: UInt8) -> UInt8? {
-            switch b {
-            case 0x30...0x39: return b - 0x30
-            case 0x41...0x46: return b - 0x41 + 10
-            default: return nil
-            }
-        }
-        var i = bytes.startIndex
-        while i != bytes.endIndex {
-            let b = bytes[i]
-            if unreserved(b) {
-                i = bytes.index(after: i)
-                continue
-            }
-            guard b == UInt8(ascii: "%") else { return false }
-            let h = bytes.index(after: i)
-            guard h != bytes.endIndex, let hi = upperHex(bytes[h]) else { return false }
-            let l = bytes.index(after: h)
-            guard l != bytes.endIndex, let lo = upperHex(bytes[l]), !unreserved(hi << 4 | lo) else { return false }
-            i = bytes.index(after: l)
-        }
-        return true
+        // SAFETY: the bytes are lent for the check only.
+        bytes.withContiguousStorageIfAvailable(isCanonical) ?? Array(bytes).withUnsafeBufferPointer(isCanonical)
     }
 
     /// Leading and trailing whitespace removed and inner runs of spaces collapsed to one.

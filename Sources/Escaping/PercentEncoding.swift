@@ -115,7 +115,9 @@ public struct ByteSet: Sendable {
     /// ASCII: only bytes of 0x80 and above are encoded.
     public static let ascii = ByteSet { $0 < 0x80 }
 
-    private static func isUnreserved(_ b: UInt8) -> Bool {
+    /// RFC 3986 unreserved, as a test (the sets above are built from it).
+    @inlinable
+    public static func isUnreserved(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
