@@ -245,12 +245,16 @@ public struct SigV4Verifier: Sendable {
     /// and encoded once, sorted by name then value; `X-Amz-Signature` left out for presigned URLs.
     static func canonicalQuery(_ rawQuery: String, excludingSignature: Bool) -> String {
         var pairs: [(String, String)] = []
-        for item in queryItems(rawQuery) {
-            let eq = item.firstIndex(of: UInt8(ascii: "="))
-            let rawName = Substring(eq.map { item[..<$0] } ?? item)
-            let rawValue = eq.map { Substring(item[item.index(after: $0)...]) } ?? ""
-            if excludingSignature && rawName == "X-Amz-Signature" { continue }
-            pairs.append((canonicalComponent(rawName), canonicalComponent(rawValue)))
+        var query = rawQuery
+        // SAFETY: the query's bytes are lent for the scan only; each item is copied into a String.
+        query.withUTF8 { b in
+            RawQuery.forEachItem(in: b) { name, value in
+                let text = { (r: Range<Int>) in Substring(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) }
+                let rawName = text(name)
+                if excludingSignature && rawName == "X-Amz-Signature" { return true }
+                pairs.append((canonicalComponent(rawName), canonicalComponent(value.map(text) ?? "")))
+                return true
+            }
         }
         return SigV4.sortedQuery(pairs)
     }

@@ -125,11 +125,6 @@ private func scanComponents(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int
     return found
 }
 
-/// The `&`-separated items of a raw query, as bytes (Character splitting is far slower).
-func queryItems(_ rawQuery: String) -> [Substring.UTF8View.SubSequence] {
-    Substring(rawQuery).utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
-}
-
 /// The presigned form: `X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires`, `-SignedHeaders`
 /// and `-Signature` in the query.
 enum QueryAuth {
