@@ -6,8 +6,8 @@ import S3Protocol
 extension SigV4Verifier {
     /// The credential that presigned `request`, when its query carries each `X-Amz-*`
     /// parameter once in the SDKs' encoding and the signature is valid; nil when it is not,
-    /// or when the query is anything unusual. Call it only for a query whose decoded items
-    /// hold signature parameters and a request without an Authorization header.
+    /// or when the query is anything unusual (an unsigned one included). Call it only for a
+    /// request without an Authorization header.
     mutating func acceptPresigned(_ request: Request, now: Int64, lookup: (String) -> Credential?) -> Credential? {
         var query = request.rawQuery
         // SAFETY: the query's bytes are lent for the closure only; every range below comes from scanning them

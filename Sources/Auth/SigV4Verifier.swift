@@ -35,29 +35,23 @@ public struct SigV4Verifier: Sendable {
         public var headers: [String: String]
         /// The Host header, when `headers` does not hold it.
         public var host: String?
-        /// The query's items form-decoded, as the request parser found them; nil to have
-        /// the presigned form decode `rawQuery` itself. Must be `rawQuery`'s own items: the
-        /// full verifier reads these, the presigned fast path reads `rawQuery`, and the two
-        /// agree only on the same query.
-        public var query: [QueryItem]?
-
-        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil,
-                    query: [QueryItem]? = nil) {
+        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil) {
             self.method = method
             self.rawPath = rawPath
             self.rawQuery = rawQuery
             self.headers = headers
             self.host = host
-            self.query = query
         }
 
         func header(_ name: String) -> String? {
             headers[name] ?? (name == "host" ? host : nil)
         }
 
-        /// `query`, or `rawQuery` decoded here (a query that does not decode has no items).
+        /// `rawQuery`'s items, every one form-decoded (the request parser's `query` leaves the
+        /// signature's out); a query that does not decode has none. For the full verifier: the
+        /// fast paths read the raw bytes.
         var decodedQuery: [QueryItem] {
-            query ?? (try? S3Request.parseQuery(Substring(rawQuery))) ?? []
+            (try? S3Request.parseQuery(Substring(rawQuery), keepingAmzItems: true)) ?? []
         }
     }
 
@@ -93,23 +87,46 @@ public struct SigV4Verifier: Sendable {
     /// Throws S3's error for a malformed, unknown, stale or wrong signature.
     public mutating func verify(_ request: Request, now: Int64, lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
         let header = request.headers["authorization"]
-        let items = request.decodedQuery
-        let presigned = Self.hasSignatureParameters(items)
-        if let credential = acceptFast(request, header: header, presigned: presigned, now: now, lookup: lookup) {
+        if let credential = acceptFast(request, header: header, now: now, lookup: lookup) {
             return credential
         }
-        return try verifyInFull(request, header: header, items: items, presigned: presigned, now: now, lookup: lookup)
+        let items = request.decodedQuery
+        return try verifyInFull(request, header: header, items: items, presigned: Self.hasSignatureParameters(items),
+                                now: now, lookup: lookup)
     }
 
     /// The accept-only paths (FastPath.swift): the credential when the request is signed in
-    /// one of the SDKs' usual forms and the signature is valid; nil otherwise.
-    mutating func acceptFast(_ request: Request, header: String?, presigned: Bool, now: Int64,
-                             lookup: (String) -> Credential?) -> Credential? {
-        switch (header, presigned) {
-        case (let header?, false): return acceptSignedHeader(request, header: header, now: now, lookup: lookup)
-        case (nil, true): return acceptPresigned(request, now: now, lookup: lookup)
-        default: return nil
+    /// one of the SDKs' usual forms and the signature is valid; nil otherwise. Both read the
+    /// raw query only: a header signature is taken when no query item can be a signature
+    /// parameter (both forms at once is the full verifier's refusal), a request without one
+    /// only by a presigned query of the usual layout.
+    mutating func acceptFast(_ request: Request, header: String?, now: Int64, lookup: (String) -> Credential?) -> Credential? {
+        guard let header else { return acceptPresigned(request, now: now, lookup: lookup) }
+        guard !Self.mayHaveSignatureParameters(rawQuery: request.rawQuery) else { return nil }
+        return acceptSignedHeader(request, header: header, now: now, lookup: lookup)
+    }
+
+    /// `hasSignatureParameters` on the raw query: a plain ASCII name is compared as it came; one
+    /// with an escape, `+` or non-ASCII bytes is decoded and compared as a String (which equates
+    /// canonically equivalent names, the Kelvin sign's `K` with `K`); true too for a name that
+    /// does not decode (the full verifier then decides).
+    static func mayHaveSignatureParameters(rawQuery: String) -> Bool {
+        guard !rawQuery.isEmpty else { return false }
+        var query = rawQuery, found = false
+        // SAFETY: the bytes are lent for the scan only; the ranges come from scanning them.
+        query.withUTF8 { b in
+            RawQuery.forEachItem(in: b) { range, _ in
+                let name = UnsafeBufferPointer(rebasing: b[range])
+                if name.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }) {
+                    found = PercentEncoding.decode(bytes: name, plusIsSpace: true).map(QueryAuth.isSignatureName) ?? true
+                } else {
+                    found = Bytes.equal(name, "X-Amz-Algorithm") || Bytes.equal(name, "X-Amz-Signature")
+                        || Bytes.equal(name, "X-Amz-Credential") || Bytes.equal(name, "AWSAccessKeyId")
+                }
+                return !found
+            }
         }
+        return found
     }
 
     /// `verify` by the full parse: every form and every refusal, with S3's error for it.

@@ -141,8 +141,8 @@ enum QueryAuth {
     /// UTF-8 views was a tenth of a presigned check).
     static func isAmzName(_ name: String) -> Bool {
         var name = name
-        // SAFETY: the bytes are lent for the comparison only; the count is checked before the slice.
-        return name.withUTF8 { $0.count >= 6 && Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<6]), "X-Amz-") }
+        // SAFETY: the bytes are lent for the comparison only.
+        return name.withUTF8 { Bytes.startsWith($0, "X-Amz-") }
     }
 
     /// `items`: the query form-decoded; the last of a repeated name counts, as in S3.

@@ -72,6 +72,25 @@ public enum PercentEncoding {
         return String(validating: out, as: UTF8.self)
     }
 
+    /// Whether `decode(bytes:plusIsSpace:)` would succeed (either way of reading `+`), without
+    /// building its String: for items a parser checks but does not keep.
+    public static func decodes(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0, ascii = true
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let a = hexValue(bytes[i + 1]), hexValue(bytes[i + 2]) != nil else { return false }
+                if a >= 8 { ascii = false }
+                i += 3
+            } else {
+                if c >= 0x80 { ascii = false }
+                i += 1
+            }
+        }
+        // Decoded bytes over 0x7F must still form UTF-8: rare enough to check by decoding.
+        return ascii || decode(bytes: bytes, plusIsSpace: false) != nil
+    }
+
     @usableFromInline
     static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {

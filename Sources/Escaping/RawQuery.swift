@@ -30,6 +30,13 @@ public enum Bytes {
     }
 
     @inlinable
+    public static func startsWith(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        // SAFETY: the count is checked first, so the rebased view is in bounds.
+        bytes.count >= literal.utf8CodeUnitCount
+            && equal(UnsafeBufferPointer(rebasing: bytes[0..<literal.utf8CodeUnitCount]), literal)
+    }
+
+    @inlinable
     public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count == other.count else { return false }
         for i in 0..<bytes.count where bytes[i] != other[i] { return false }

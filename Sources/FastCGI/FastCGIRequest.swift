@@ -181,6 +181,15 @@ public struct FastCGIRequest: ~Copyable {
         return paramStorage
     }
 
+    /// Every param of the request, copied afresh: for the rare request that needs more than
+    /// `params(only:)` gave, while its output is open.
+    public func everyParam() -> [String: String] {
+        var all: [String: String] = [:]
+        guard let envp = current?.pointee.envp else { return all }
+        copyEnvironment(envp, into: &all)
+        return all
+    }
+
     /// Runs `body` with the request's response stream. The stream is valid only inside `body`.
     /// Reads `FCGX_Request.out` (documented public).
     public func withOutput<Result, Failure: Error>(

@@ -36,12 +36,10 @@ enum Worker {
                 guard try request.accept() else { break }
                 row?.markBusy()
                 slot?.mark(busy)
-                var params = request.params(only: .x2s3)
-                // A signature may cover any header: then the verifier needs them all.
-                if dispatcher.checksSignatures, Dispatcher.needsAllParams(params) { params = request.params() }
+                let params = request.params(only: .x2s3)
                 let complete = request.withOutput { output in
                     var sink = FastCGISink(output: output, row: row)
-                    return dispatcher.handle(params: params, sink: &sink)
+                    return dispatcher.handle(params: params, sink: &sink) { request.everyParam() }
                 }
                 // A response cut after its head must reach the client as a cut, not as a
                 // finished request with a short body.

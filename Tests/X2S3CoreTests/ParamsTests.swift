@@ -1,4 +1,5 @@
 @testable import S3Protocol
+@testable import Auth
 import Testing
 @testable import X2S3Core
 
@@ -60,5 +61,38 @@ import Testing
     @Test(arguments: ["GET", "get", "Head", "OPTIONS", "", "straße", "X-CUSTOM"])
     func methodIsUpperCased(method: String) {
         #expect(S3Request.uppercasedMethod(method) == method.uppercased())
+    }
+}
+
+/// The presigned parameters: out of `query` (no operation reads them), kept in `rawQuery` for the
+/// verifier, which decodes them itself; and its raw-byte test for them.
+@Suite struct SignatureQueryItemTests {
+    static let presigned = "prefix=a%2Fb&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20240517%2Fus-east-1%2Fs3%2Faws4_request"
+        + "&x-amz-date=1&X-Amz-Date=20240517T093015Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=ab&X%2DAmz-Foo=1&list-type=2"
+
+    @Test func parserLeavesSignatureItemsToTheVerifier() throws {
+        let r = try S3Request.parse(params: ["REQUEST_URI": "/data?" + Self.presigned])
+        #expect(r.query.map(\.name) == ["prefix", "x-amz-date", "X-Amz-Foo", "list-type"])
+        #expect(r.query.first?.value == "a/b")
+        #expect(r.rawQuery == Self.presigned[...])
+        let v = SigV4Verifier.Request(method: "GET", rawPath: "/data", rawQuery: String(r.rawQuery), headers: [:])
+        #expect(v.decodedQuery.map(\.name) == ["prefix", "X-Amz-Algorithm", "X-Amz-Credential", "x-amz-date", "X-Amz-Date",
+                                               "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Foo", "list-type"])
+        #expect(v.decodedQuery[2].value == "AK/20240517/us-east-1/s3/aws4_request")
+    }
+
+    /// The raw test says yes whenever the decoded items hold a signature parameter (a header
+    /// signature is fast-tracked only on a no), and for a name that does not decode.
+    @Test(arguments: [
+        ("", false), ("a=1&b", false), ("X-Amz-Date=1&X-Amz-Expires=2&X-Amz-SignedHeaders=host", false), ("x-amz-signature=1", false),
+        ("X-Amz-Signature", true), ("a&X-Amz-Algorithm=x", true), ("X-Amz-Credential=", true), ("AWSAccessKeyId=AK", true),
+        ("X%2DAmz-Signature=1", true), ("X-Amz-Signatur%65", true), ("AWSAccess\u{212A}eyId=1", true), ("%zz=1", true),
+        ("X+Amz-Signature=1", false), ("X-Amz-Signature\u{301}=1", false),
+    ])
+    func rawTestAgreesWithTheDecodedItems(query: String, expected: Bool) {
+        #expect(SigV4Verifier.mayHaveSignatureParameters(rawQuery: query) == expected)
+        let r = SigV4Verifier.Request(method: "GET", rawPath: "/", rawQuery: query, headers: [:])
+        if !expected { #expect(!SigV4Verifier.hasSignatureParameters(r.decodedQuery)) }
+        if expected && query != "%zz=1" { #expect(SigV4Verifier.hasSignatureParameters(r.decodedQuery)) }
     }
 }

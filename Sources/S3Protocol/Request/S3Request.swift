@@ -9,7 +9,10 @@ public struct S3Request: Sendable {
     public var rawQuery: Substring = ""
     /// The path percent-decoded once (`+` stays literal), e.g. `/bucket/a b`.
     public var path: String
-    /// Query items in order, form-decoded (`+` is a space); a value is nil for `?acl`.
+    /// Query items in order, form-decoded (`+` is a space); a value is nil for `?acl`. Items
+    /// whose name is written `X-Amz-…` are left out: they are a presigned signature's
+    /// parameters, which no operation reads and the verifier reads from `rawQuery` (decoding
+    /// them here cost a presigned GET about a µs). They are still checked for a bad encoding.
     public var query: [QueryItem]
     /// The Host header with its port, if any.
     public var host: String?
@@ -174,13 +177,14 @@ public struct S3Request: Sendable {
         return request
     }
 
-    /// The query's items in order, each name and value form-decoded once. Raw bytes: splitting
-    /// the Substring by Character cost a presigned URL's 500-byte query 11 µs per request.
-    package static func parseQuery(_ rawQuery: Substring) throws(S3Error) -> [QueryItem] {
+    /// The query's items in order, each name and value form-decoded once; those written
+    /// `X-Amz-…` only with `keepingAmzItems` (see `query`). Raw bytes: splitting the Substring
+    /// by Character cost a presigned URL's 500-byte query 11 µs per request.
+    package static func parseQuery(_ rawQuery: Substring, keepingAmzItems: Bool = false) throws(S3Error) -> [QueryItem] {
         guard !rawQuery.isEmpty else { return [] }
-        let parsed = rawQuery.utf8.withContiguousStorageIfAvailable(parseQueryBytes)
+        let parsed = rawQuery.utf8.withContiguousStorageIfAvailable { parseQueryBytes($0, keepingAmzItems: keepingAmzItems) }
             // SAFETY: the fallback buffer lives for the call only; the parser copies what it keeps.
-            ?? Array(rawQuery.utf8).withUnsafeBufferPointer(parseQueryBytes)
+            ?? Array(rawQuery.utf8).withUnsafeBufferPointer { parseQueryBytes($0, keepingAmzItems: keepingAmzItems) }
         switch parsed {
         case .success(let items): return items
         case .failure(let error): throw error
@@ -189,13 +193,17 @@ public struct S3Request: Sendable {
 
     /// `parseQuery` on the bytes of a String. A function, not a stored closure: the closure's
     /// captured array and error were boxed on the heap.
-    private static func parseQueryBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<[QueryItem], S3Error> {
+    private static func parseQueryBytes(_ b: UnsafeBufferPointer<UInt8>, keepingAmzItems: Bool) -> Result<[QueryItem], S3Error> {
         var items: [QueryItem] = []
         items.reserveCapacity(8)
         var failure: S3Error?
         RawQuery.forEachItem(in: b) { nameRange, valueRange in
             // SAFETY: the ranges come from scanning b itself, so they are in bounds; the views are only read here.
             let rawName = UnsafeBufferPointer(rebasing: b[nameRange])
+            if !keepingAmzItems, Bytes.startsWith(rawName, "X-Amz-"), PercentEncoding.decodes(bytes: rawName),
+               valueRange.map({ PercentEncoding.decodes(bytes: UnsafeBufferPointer(rebasing: b[$0])) }) ?? true {
+                return true
+            }
             guard let name = PercentEncoding.decode(bytes: rawName, plusIsSpace: true) else {
                 failure = .invalidArgument("Invalid query parameter encoding.", argumentName: String(decoding: rawName, as: UTF8.self))
                 return false

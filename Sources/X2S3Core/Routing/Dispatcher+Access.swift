@@ -17,7 +17,8 @@ enum Access: Sendable {
 extension Dispatcher {
     /// Replaces the route with its error when the request may not have it. Returns whether the
     /// answer is private (must not be stored by a shared cache).
-    mutating func authorize(_ routed: inout RoutedRequest, _ request: S3Request, params: [String: String]) -> Bool {
+    mutating func authorize(_ routed: inout RoutedRequest, _ request: S3Request, params: [String: String],
+                            everyParam: () -> [String: String]) -> Bool {
         access = .anonymous
         if let token = routed.capability { return authorize(&routed, capability: token) }
         if case .listBuckets = routed.route {
@@ -25,7 +26,7 @@ extension Dispatcher {
             // credential may read. A bad one is not an error here: clients sign with whatever
             // credentials their machine has, and public buckets never check them.
             guard checksSignatures else { return false }
-            if let credential = try? verifySignature(request, params: params) {
+            if let credential = try? verifySignature(request, params: params, everyParam: everyParam) {
                 access = .credential(credential)
                 return true
             }
@@ -33,7 +34,7 @@ extension Dispatcher {
         }
         guard let target = routed.route.target, target.isPrivate else { return false }
         do throws(S3Error) {
-            guard let credential = try verifySignature(request, params: params), credential.allows(bucket: target.name) else {
+            guard let credential = try verifySignature(request, params: params, everyParam: everyParam), credential.allows(bucket: target.name) else {
                 throw .accessDenied
             }
             access = .credential(credential)
@@ -77,18 +78,19 @@ extension Dispatcher {
 
     /// The credential that signed the request; nil when unsigned (`verify` says so). Verified first with the
     /// headers the request parser kept; only a signature that does not match and names some
-    /// other header is verified again with every header nginx passed (deciding that up front
-    /// cost every signed request a second scan of its Authorization header).
-    mutating func verifySignature(_ request: S3Request, params: [String: String]) throws(S3Error) -> Credential? {
+    /// other header is verified again with every header nginx passed, from `everyParam`
+    /// (deciding that up front cost every signed request a second scan of its signature).
+    mutating func verifySignature(_ request: S3Request, params: [String: String],
+                                  everyParam: () -> [String: String]) throws(S3Error) -> Credential? {
         let raw = SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: String(request.rawQuery),
-                                        headers: request.headers, host: request.host, query: request.query)
+                                        headers: request.headers, host: request.host)
         let now = fixedNow ?? WallClock.now()
         let config = self.config
         do {
             return try verifier.verify(raw, now: now) { config.credential(accessKey: $0) }
         } catch {
             guard case .signatureDoesNotMatch = error, Self.needsAllParams(params) else { throw error }
-            return try verifier.verify(Self.withEveryHeader(raw, params: params), now: now) { config.credential(accessKey: $0) }
+            return try verifier.verify(Self.withEveryHeader(raw, params: everyParam()), now: now) { config.credential(accessKey: $0) }
         }
     }
 
@@ -106,11 +108,10 @@ extension Dispatcher {
         return full
     }
 
-    /// Whether a worker that copied only `paramNames` must copy every param for this request:
-    /// its signature names a header outside them (or its Authorization header is too unusual
-    /// to tell). The dispatcher asks the same before verifying again with every header.
-    /// botocore, the AWS CLI, rclone and presigned URLs sign only headers among them.
-    public static func needsAllParams(_ params: [String: String]) -> Bool {
+    /// Whether a request's signature names a header outside `paramNames` (or its Authorization
+    /// header is too unusual to tell), so that verifying it needs every param. botocore, the AWS
+    /// CLI, rclone and presigned URLs sign only headers among them.
+    static func needsAllParams(_ params: [String: String]) -> Bool {
         guard let source = SignedParams.source(params) else { return false }
         return !SignedParams.namesOnlyReadHeaders(source)
     }

@@ -86,18 +86,27 @@ public struct Dispatcher {
 
     /// Answers one request on `sink`. Returns false when the response was cut after its head
     /// (the body failed, or the client went away): the caller must drop the connection rather
-    /// than end the request normally, so the cut reaches the client.
+    /// than end the request normally, so the cut reaches the client. `params` need hold only
+    /// `S3Request.paramNames`; `everyParam` gives them all, for the rare signature that names
+    /// another header (asked only after it failed with those).
     @discardableResult
-    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
+    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S,
+                                                 everyParam: () -> [String: String]) -> Bool {
         // Generic code is not specialized across modules: with S left open, every request
         // instantiated ResponseWriter<S>/BodyWriter<S> metadata at run time. Behind one concrete
         // wrapper the response path is compiled once, for it.
         var erased = AnySink(base: sink)
         defer { if let base = erased.base as? S { sink = base } }  // always: it was built from an S just above
-        return handle(params: params, sink: &erased)
+        return handle(params: params, sink: &erased, everyParam: everyParam)
     }
 
-    private mutating func handle(params: [String: String], sink: inout AnySink) -> Bool {
+    /// `handle` when `params` hold every param (a CGI environment).
+    @discardableResult
+    public mutating func handle<S: ResponseSink>(params: [String: String], sink: inout S) -> Bool {
+        handle(params: params, sink: &sink) { params }
+    }
+
+    private mutating func handle(params: [String: String], sink: inout AnySink, everyParam: () -> [String: String]) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
         var request: S3Request
@@ -114,7 +123,7 @@ public struct Dispatcher {
                 shed = (request, routed)
                 throw .slowDown("Please reduce your request rate.")
             }
-            isPrivate = authorize(&routed, request, params: params)
+            isPrivate = authorize(&routed, request, params: params, everyParam: everyParam)
             if Self.mayTakeLong(routed.route) { sink.willTakeLong() }
             response = run(routed, request, params: params, requestID: requestID)
         } catch {
