@@ -188,3 +188,32 @@ def test_chromium_browses_and_pages_through_a_capability_link(lab):
         assert status == 200
     finally:
         b.close()
+
+
+def test_the_logs_keep_neither_signatures_nor_capability_tokens(lab):
+    """A presigned URL's signature and a capability token open the data until they expire: the
+    worker's log and nginx's access log write them REDACTED and name the key that granted them."""
+    from faults import wait_for
+    url = local(lab, url_of(lab, "s3://lab/hello.txt", "--access-key", LAB_KEY))
+    signature = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Signature"][0]
+    cap = local(lab, capability(lab))
+    token = cap.split("/_x2s3/c/", 1)[1].split("/", 1)[0]
+    # The presigned URL signs its host: sent to 127.0.0.1 with the host it names.
+    got = [requests.get(url, headers={"Host": f"{VHOST}:{lab.port}"}), requests.get(cap + "v2.zarr/.zarray")]
+    assert [r.status_code for r in got] == [200, 200]
+    rids = [r.headers["x-amz-request-id"] for r in got]
+
+    def lines() -> tuple[list[str], list[str]]:
+        return ([l for l in lab.log().splitlines() if any(f"request.id={rid}" in l for rid in rids)],
+                [l for l in lab.access_lines() if any(f"rid={rid}" in l for rid in rids)])
+    assert wait_for(lambda: all(len(x) == 2 for x in lines()), 5), lines()
+    worker, access = lines()
+    for line in worker + access:
+        assert signature not in line and token not in line and "REDACTED" in line, line
+    presigned_w, capability_w = sorted(worker, key=lambda l: "/_x2s3/c/" in l)
+    assert "uri=/lab/hello.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&" in presigned_w and "X-Amz-Signature=REDACTED" in presigned_w
+    assert "uri=/_x2s3/c/REDACTED/lab/ds/v2.zarr/.zarray" in capability_w
+    assert all(f"user.name={LAB_KEY}" in l for l in worker), worker
+    presigned_a, capability_a = sorted(access, key=lambda l: "/_x2s3/c/" in l)
+    assert '"GET /lab/hello.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&' in presigned_a and "X-Amz-Signature=REDACTED" in presigned_a
+    assert '"GET /_x2s3/c/REDACTED/lab/ds/v2.zarr/.zarray HTTP/1.1"' in capability_a

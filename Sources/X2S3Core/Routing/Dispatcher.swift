@@ -109,6 +109,7 @@ public struct Dispatcher {
     private mutating func handle(params: [String: String], sink: inout AnySink, everyParam: () -> [String: String]) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
+        access = .anonymous  // a request that fails before authorize must not log the last one's key
         var request: S3Request
         var routed: RoutedRequest
         var response: Response
@@ -159,12 +160,18 @@ public struct Dispatcher {
 
         let ms = (ContinuousClock.now - started).components
         var meta: Logger.Metadata = [
-            "request.id": .string(requestID), "method": .string(request.method), "uri": .string(params["REQUEST_URI"] ?? ""),
+            "request.id": .string(requestID), "method": .string(request.method), "uri": .string(LoggedURI.of(params["REQUEST_URI"] ?? "")),
             "status": .string(String(response.head.status)), "bytes": .string(String(sent)),
             "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)),
         ]
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
+        // Who read a private bucket: the access key that signed, or that granted the capability link.
+        switch access {
+        case .anonymous: break
+        case .credential(let c): meta["user.name"] = .string(c.accessKey)
+        case .capability(let grant, _): meta["user.name"] = .string(grant.accessKey)
+        }
         let elapsed = ContinuousClock.now - started
         // An upstream that fails mid-body: its cause, as for a failure before the head.
         let streamCause = (streamError as? S3Error)?.upstreamCause

@@ -1,0 +1,49 @@
+import Auth
+import Escaping
+
+/// The request URI as the worker's log keeps it. A presigned URL's `X-Amz-Signature` and a
+/// capability link's token are bearer credentials until they expire: anyone who reads them in a
+/// log can use them, so they become `REDACTED`. Who used them stays in the line (`user.name`,
+/// the access key); so does everything else in the URI. nginx's access log does the same
+/// (maps.conf, `$x2s3_log_request`). Both match the forms `x2s3 presign` and the SDKs print:
+/// the name written `X-Amz-Signature`, the token right after `/_x2s3/c/`.
+enum LoggedURI {
+    static let redacted = "REDACTED"
+    static let capabilityPrefix = "/" + Capability.pathPrefix
+
+    static func of(_ uri: String) -> String {
+        var uri = uri
+        // SAFETY: the bytes are lent for the scan only; the ranges come from scanning them.
+        let cleaned = uri.withUTF8 { b -> String? in
+            var secrets: [Range<Int>] = []
+            let prefix = capabilityPrefix.utf8
+            if b.count > prefix.count, b.starts(with: prefix) {
+                let start = prefix.count
+                var end = start
+                while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?") { end += 1 }
+                if end > start { secrets.append(start..<end) }
+            }
+            if let q = b.firstIndex(of: UInt8(ascii: "?")) {
+                let query = UnsafeBufferPointer(rebasing: b[(q + 1)...])
+                RawQuery.forEachItem(in: query) { name, value in
+                    if let value, !value.isEmpty, Bytes.equal(UnsafeBufferPointer(rebasing: query[name]), "X-Amz-Signature") {
+                        secrets.append((q + 1 + value.lowerBound)..<(q + 1 + value.upperBound))
+                    }
+                    return true
+                }
+            }
+            guard !secrets.isEmpty else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var at = 0
+            for secret in secrets {
+                out += b[at..<secret.lowerBound]
+                out += redacted.utf8
+                at = secret.upperBound
+            }
+            out += b[at...]
+            return String(decoding: out, as: UTF8.self)
+        }
+        return cleaned ?? uri
+    }
+}
