@@ -18,7 +18,10 @@ import Testing
         ("/_x2s3/c/tok?list-type=2&X-Amz-Signature=s", "/_x2s3/c/REDACTED?list-type=2&X-Amz-Signature=REDACTED"),
         ("/_x2s3/c/", "/_x2s3/c/"),
         ("/_x2s3/c//lab", "/_x2s3/c//lab"),
-        ("/lab/_x2s3/c/tok/x", "/lab/_x2s3/c/tok/x"),
+        ("/x2s3/_x2s3/c/tok/lab/x?X-Amz-Signature=s", "/x2s3/_x2s3/c/REDACTED/lab/x?X-Amz-Signature=REDACTED"),
+        ("/a/_x2s3/c/t1/b/_x2s3/c/t2", "/a/_x2s3/c/REDACTED/b/_x2s3/c/t2"),
+        ("/lab/x?p=/_x2s3/c/tok", "/lab/x?p=/_x2s3/c/tok"),
+        ("/_x2s3/c", "/_x2s3/c"),
         ("/_x2s3/metrics", "/_x2s3/metrics"),
         ("", ""),
     ])

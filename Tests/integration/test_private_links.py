@@ -217,3 +217,10 @@ def test_the_logs_keep_neither_signatures_nor_capability_tokens(lab):
     presigned_a, capability_a = sorted(access, key=lambda l: "/_x2s3/c/" in l)
     assert '"GET /lab/hello.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&' in presigned_a and "X-Amz-Signature=REDACTED" in presigned_a
     assert '"GET /_x2s3/c/REDACTED/lab/ds/v2.zarr/.zarray HTTP/1.1"' in capability_a
+    # Whatever the request: every X-Amz-Signature, and a token behind a base_url path, are gone too.
+    odd = [requests.get(f"http://127.0.0.1:{lab.port}/lab/hello.txt?X-Amz-Signature=SIGONE111&a=1&X-Amz-Signature=SIGTWO222"),
+           requests.get(f"http://127.0.0.1:{lab.port}/x2s3/_x2s3/c/TOKEN333/lab/ds/")]
+    rids = [r.headers["x-amz-request-id"] for r in odd]
+    assert wait_for(lambda: all(len(x) == 2 for x in lines()), 5), lines()
+    for line in lines()[0] + lines()[1]:
+        assert not any(s in line for s in ("SIGONE111", "SIGTWO222", "TOKEN333")) and "REDACTED" in line, line

@@ -6,7 +6,8 @@ import Escaping
 /// log can use them, so they become `REDACTED`. Who used them stays in the line (`user.name`,
 /// the access key); so does everything else in the URI. nginx's access log does the same
 /// (maps.conf, `$x2s3_log_request`). Both match the forms `x2s3 presign` and the SDKs print:
-/// the name written `X-Amz-Signature`, the token right after `/_x2s3/c/`.
+/// the name written `X-Amz-Signature`, the token right after the path's first `/_x2s3/c/`
+/// (anywhere: behind a `base_url` with a path the links start with that path).
 enum LoggedURI {
     static let redacted = "REDACTED"
     static let capabilityPrefix = "/" + Capability.pathPrefix
@@ -16,14 +17,14 @@ enum LoggedURI {
         // SAFETY: the bytes are lent for the scan only; the ranges come from scanning them.
         let cleaned = uri.withUTF8 { b -> String? in
             var secrets: [Range<Int>] = []
-            let prefix = capabilityPrefix.utf8
-            if b.count > prefix.count, b.starts(with: prefix) {
-                let start = prefix.count
+            let pathEnd = b.firstIndex(of: UInt8(ascii: "?")) ?? b.count
+            if let start = Self.capabilityToken(in: UnsafeBufferPointer(rebasing: b[..<pathEnd])) {
                 var end = start
-                while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?") { end += 1 }
+                while end < pathEnd, b[end] != UInt8(ascii: "/") { end += 1 }
                 if end > start { secrets.append(start..<end) }
             }
-            if let q = b.firstIndex(of: UInt8(ascii: "?")) {
+            if pathEnd < b.count {
+                let q = pathEnd
                 let query = UnsafeBufferPointer(rebasing: b[(q + 1)...])
                 RawQuery.forEachItem(in: query) { name, value in
                     if let value, !value.isEmpty, Bytes.equal(UnsafeBufferPointer(rebasing: query[name]), "X-Amz-Signature") {
@@ -45,5 +46,19 @@ enum LoggedURI {
             return String(decoding: out, as: UTF8.self)
         }
         return cleaned ?? uri
+    }
+
+    /// Where the token after the first `/_x2s3/c/` of `path` starts.
+    private static func capabilityToken(in path: UnsafeBufferPointer<UInt8>) -> Int? {
+        let prefix = capabilityPrefix.utf8
+        guard path.count > prefix.count else { return nil }
+        var i = 0
+        while let slash = path[i...].firstIndex(of: UInt8(ascii: "/")), slash + prefix.count <= path.count {
+            // SAFETY: slash + prefix.count <= path.count, so the rebased view is in bounds.
+            if path[slash + 1] == UInt8(ascii: "_"),
+               UnsafeBufferPointer(rebasing: path[slash..<(slash + prefix.count)]).elementsEqual(prefix) { return slash + prefix.count }
+            i = slash + 1
+        }
+        return nil
     }
 }
