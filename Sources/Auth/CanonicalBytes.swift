@@ -110,22 +110,36 @@ extension SigV4Verifier {
         //  valid for this whole call and the rebased views are only read here, never kept.
         var ordered = true
         var previous: (name: Range<Int>, value: Range<Int>)?
+        // Whether the kept items are b's first bytes as they stand (every one `name=value`, one `&`
+        // apart, no signature among them; the SDKs put it last): then they are copied at once.
+        var asItStands = true, keptEnd = 0, skipped = false
         RawQuery.forEachItem(in: b) { name, value in
+            let n = UnsafeBufferPointer(rebasing: b[name])
+            if excludingSignature && Bytes.equal(n, "X-Amz-Signature") {
+                skipped = true
+                return true
+            }
             let value = value ?? name.upperBound..<name.upperBound
-            let n = UnsafeBufferPointer(rebasing: b[name]), v = UnsafeBufferPointer(rebasing: b[value])
-            if excludingSignature && Bytes.equal(n, "X-Amz-Signature") { return true }
+            let v = UnsafeBufferPointer(rebasing: b[value])
             guard isCanonical(n), isCanonical(v) else { ordered = false; return false }
             if let p = previous {
                 let pn = UnsafeBufferPointer(rebasing: b[p.name])
                 // Strictly after the previous item; equal items (a repeated pair) take the sort.
-                let after = Bytes.equal(pn, n) ? UnsafeBufferPointer(rebasing: b[p.value]).lexicographicallyPrecedes(v)
-                    : pn.lexicographicallyPrecedes(n)
+                let after = Bytes.equal(pn, n) ? Bytes.precedes(UnsafeBufferPointer(rebasing: b[p.value]), v) : Bytes.precedes(pn, n)
                 guard after else { ordered = false; return false }
             }
+            if skipped || name.lowerBound != (previous == nil ? 0 : keptEnd + 1) || value.lowerBound != name.upperBound + 1 {
+                asItStands = false
+            }
             previous = (name, value)
+            keptEnd = value.upperBound
             return true
         }
         guard ordered else { return false }
+        if asItStands {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<keptEnd]))
+            return true
+        }
         var first = true
         RawQuery.forEachItem(in: b) { name, value in
             let n = UnsafeBufferPointer(rebasing: b[name])
@@ -161,9 +175,9 @@ extension SigV4Verifier {
         pairs.sort { x, y in
             let xn = UnsafeBufferPointer(rebasing: b[x.name]), yn = UnsafeBufferPointer(rebasing: b[y.name])
             if Bytes.equal(xn, yn) {
-                return UnsafeBufferPointer(rebasing: b[x.value]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[y.value]))
+                return Bytes.precedes(UnsafeBufferPointer(rebasing: b[x.value]), UnsafeBufferPointer(rebasing: b[y.value]))
             }
-            return xn.lexicographicallyPrecedes(yn)
+            return Bytes.precedes(xn, yn)
         }
         for (i, pair) in pairs.enumerated() {
             if i > 0 { out.append(UInt8(ascii: "&")) }

@@ -29,6 +29,14 @@ public enum Bytes {
         return true
     }
 
+    /// Whether `a` sorts before `b` byte by byte (a prefix first): `lexicographicallyPrecedes`
+    /// without its generic path.
+    @inlinable
+    public static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<min(a.count, b.count) where a[i] != b[i] { return a[i] < b[i] }
+        return a.count < b.count
+    }
+
     @inlinable
     public static func startsWith(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
         // SAFETY: the count is checked first, so the rebased view is in bounds.
