@@ -237,7 +237,8 @@ def test_cgi_under_fcgiwrap(site, tmp_path):
         for old, new in (("/etc/nginx/x2s3/fastcgi_params.x2s3", "fastcgi_params.x2s3"),
                          ("/usr/local/bin/x2s3", str(site["bin"])),
                          ("/etc/x2s3/config.yaml", str(site["config"])),
-                         ("/run/fcgiwrap.socket", str(sock_path))):
+                         ("/run/fcgiwrap.socket", str(sock_path)),
+                         ("/var/log/nginx/access.log", str(tmp_path / "access.log"))):
             assert old in recipe
             recipe = recipe.replace(old, new)
         nginx = Nginx(tmp_path / "nginx", recipe)
@@ -245,6 +246,12 @@ def test_cgi_under_fcgiwrap(site, tmp_path):
         # Offload is never used by a CGI, even when nginx announces it and the target asks.
         r = nginx.get("/data/dir/object.bin")
         assert "X-Accel-Redirect" not in r.headers and r.content == site["content"]
+        # The recipe logs in maps.conf's format: the request line without a signature.
+        nginx.get("/data/dir/object.bin?X-Amz-Signature=SIGSECRET1")
+        wait_for(lambda: "SIGSECRET1" in (tmp_path / "access.log").read_text() or
+                 "X-Amz-Signature=REDACTED" in (tmp_path / "access.log").read_text(), what="the access log line")
+        log = (tmp_path / "access.log").read_text()
+        assert '"GET /data/dir/object.bin?X-Amz-Signature=REDACTED HTTP/1.1"' in log and "SIGSECRET1" not in log, log
     finally:
         if nginx:
             nginx.stop()

@@ -210,6 +210,14 @@ def test_health_host_real_address_and_locality(cluster):
         line = next(l for g in cluster.gateways for l in g.access_lines() if marker in l)
         assert line.startswith("127.0.0.2 "), line
 
+    # A presigned URL's signature and a capability token stay out of HAProxy's log and the gateway's.
+    s.get(f"{cluster.base}/data/obj/009.bin?redact-marker&X-Amz-Signature=SIGHAPROXY1", timeout=30)
+    s.get(f"{cluster.base}/_x2s3/c/TOKENHAPROXY2/data/obj/", timeout=30)
+    wait_for(lambda: all(m in cluster.log_path.read_text() for m in ("redact-marker", "/_x2s3/c/")), 5, "the HAProxy log lines")
+    logs = cluster.log_path.read_text() + "".join(l for g in cluster.gateways for l in g.access_lines())
+    assert "SIGHAPROXY1" not in logs and "TOKENHAPROXY2" not in logs
+    assert "?redact-marker&X-Amz-Signature=REDACTED HTTP/1.1" in cluster.log_path.read_text()
+
     # Cache locality: each path always goes to the same gateway, and the paths spread.
     homes = set()
     for i in range(0, 300, 10):
