@@ -28,15 +28,15 @@ def _pool_cpu_seconds(leader: int) -> float:
             return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             return []
-    ticks = 0
-    for pid in children(leader):
-        f = fields(pid)
-        if f:
-            ticks += int(f[11]) + int(f[12])
-    f = fields(leader)
-    if f:
-        ticks += int(f[13]) + int(f[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    def reaped() -> int:
+        f = fields(leader)
+        return int(f[13]) + int(f[14]) if f else 0
+    while True:
+        # A worker reaped between reading it and reading the leader would count twice: read again.
+        before = reaped()
+        live = sum(int(f[11]) + int(f[12]) for f in map(fields, children(leader)) if f)
+        if reaped() == before:
+            return (before + live) / os.sysconf("SC_CLK_TCK")
 
 
 def _signed_lua(port: int, path: str) -> str:
@@ -118,7 +118,7 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
                     path = presigned[mode]
                 cpu0 = _pool_cpu_seconds(srv.pool_pid())
                 r = wrk_run(srv.port, path, duration, connections, threads=2, lua=lua)
-                sizes.append(len(children(srv.pool_pid())))
+                sizes.append(len(children(srv.pool_pid())))  # at the run's end: retiring takes a second per idle worker
                 worker_us[mode].append((_pool_cpu_seconds(srv.pool_pid()) - cpu0) * 1e6 / max(1, r["requests"]))
                 if r["errors"]:
                     notes.append(f"{mode} run {rep + 1}: {r['errors']} errors (non-2xx included)")
@@ -137,7 +137,7 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
         return statistics.median(x / y for x, y in zip(runs[k], runs[base]))
     lines = [
         f"## Private buckets: signature verification (scripts/bench --private), {pool}", "",
-        f"{repeat} run(s) of {duration:g} s per mode, {connections} connections, {size} workers during the runs; "
+        f"{repeat} run(s) of {duration:g} s per mode, {connections} connections, {size} workers at the runs' ends; "
         f"load average {loads[0][0]:.2f} → {loads[-1][0]:.2f}.", "",
         "| what | req/s (median) | worker CPU µs/request | vs public, same run | vs the same bytes to the public bucket | target |",
         "|---|---|---|---|---|---|",
