@@ -224,3 +224,24 @@ def test_the_logs_keep_neither_signatures_nor_capability_tokens(lab):
     assert wait_for(lambda: all(len(x) == 2 for x in lines()), 5), lines()
     for line in lines()[0] + lines()[1]:
         assert not any(s in line for s in ("SIGONE111", "SIGTWO222", "TOKEN333")) and "REDACTED" in line, line
+
+
+def test_s3_clients_take_a_capability_base_as_their_endpoint(lab, tmp_path):
+    """What docs/private.md shows: the link's part before the bucket is an S3 endpoint, unsigned."""
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    import boto3
+    base = local(lab, capability(lab))[: -len("lab/ds/")].rstrip("/")
+    s3 = boto3.client("s3", endpoint_url=base, region_name="us-east-1",
+                      config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"}))
+    keys = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="lab", Prefix="ds/many/") for o in p["Contents"]]
+    assert len(keys) == 250 and keys == sorted(k for k in lab.files if k.startswith("ds/many/"))
+    assert s3.get_object(Bucket="lab", Key="ds/v2.zarr/0.0")["Body"].read() == lab.files["ds/v2.zarr/0.0"]
+    with pytest.raises(Exception, match="AccessDenied|403"):
+        s3.get_object(Bucket="lab", Key="hello.txt")
+    if shutil.which("aws"):
+        out = subprocess.run(["aws", "--no-sign-request", "--endpoint-url", base, "--region", "us-east-1", "s3", "cp",
+                              "--recursive", "--only-show-errors", "s3://lab/ds/many/", str(tmp_path / "cp")],
+                             capture_output=True, timeout=300)
+        assert out.returncode == 0, out.stderr.decode(errors="replace")
+        assert len(list((tmp_path / "cp").iterdir())) == 250
