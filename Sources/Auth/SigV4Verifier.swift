@@ -120,8 +120,7 @@ public struct SigV4Verifier: Sendable {
                 if name.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }) {
                     found = PercentEncoding.decode(bytes: name, plusIsSpace: true).map(QueryAuth.isSignatureName) ?? true
                 } else {
-                    found = Bytes.equal(name, "X-Amz-Algorithm") || Bytes.equal(name, "X-Amz-Signature")
-                        || Bytes.equal(name, "X-Amz-Credential") || Bytes.equal(name, "AWSAccessKeyId")
+                    found = QueryAuth.isSignatureName(bytes: name)
                 }
                 return !found
             }

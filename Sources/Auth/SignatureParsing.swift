@@ -137,6 +137,13 @@ enum QueryAuth {
         }
     }
 
+    /// `isSignatureName` of a raw name with nothing to decode (no `%`, `+` or non-ASCII byte,
+    /// so its bytes are its decoded name and no other spelling is canonically equivalent).
+    static func isSignatureName(bytes name: UnsafeBufferPointer<UInt8>) -> Bool {
+        Bytes.equal(name, "X-Amz-Algorithm") || Bytes.equal(name, "X-Amz-Signature")
+            || Bytes.equal(name, "X-Amz-Credential") || Bytes.equal(name, "AWSAccessKeyId")
+    }
+
     /// Whether a decoded name starts `X-Amz-`, on its bytes (the generic `starts(with:)` over
     /// UTF-8 views was a tenth of a presigned check).
     static func isAmzName(_ name: String) -> Bool {

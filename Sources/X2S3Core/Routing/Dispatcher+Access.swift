@@ -19,7 +19,6 @@ extension Dispatcher {
     /// answer is private (must not be stored by a shared cache).
     mutating func authorize(_ routed: inout RoutedRequest, _ request: S3Request, params: [String: String],
                             everyParam: () -> [String: String]) -> Bool {
-        access = .anonymous
         if let token = routed.capability { return authorize(&routed, capability: token) }
         if case .listBuckets = routed.route {
             // The bucket list is public; a valid signature only adds the private buckets the

@@ -109,7 +109,7 @@ public struct Dispatcher {
     private mutating func handle(params: [String: String], sink: inout AnySink, everyParam: () -> [String: String]) -> Bool {
         let started = ContinuousClock.now
         let requestID = requestIDs.next()
-        access = .anonymous  // a request that fails before authorize must not log the last one's key
+        access = .anonymous  // before anything can fail: no request may log or list with the last one's key
         var request: S3Request
         var routed: RoutedRequest
         var response: Response

@@ -1,4 +1,3 @@
-import Auth
 import Escaping
 
 /// The request URI as the worker's log keeps it. A presigned URL's `X-Amz-Signature` and a
@@ -10,7 +9,6 @@ import Escaping
 /// (anywhere: behind a `base_url` with a path the links start with that path).
 enum LoggedURI {
     static let redacted = "REDACTED"
-    static let capabilityPrefix = "/" + Capability.pathPrefix
 
     static func of(_ uri: String) -> String {
         var uri = uri
@@ -50,7 +48,7 @@ enum LoggedURI {
 
     /// Where the token after the first `/_x2s3/c/` of `path` starts.
     private static func capabilityToken(in path: UnsafeBufferPointer<UInt8>) -> Int? {
-        let prefix = capabilityPrefix.utf8
+        let prefix = Router.capabilityPrefix.utf8
         guard path.count > prefix.count else { return nil }
         var i = 0
         while let slash = path[i...].firstIndex(of: UInt8(ascii: "/")), slash + prefix.count <= path.count {
