@@ -92,7 +92,9 @@ def inst(upstreams):
 
 
 def json_lines(inst) -> list[dict]:
-    return [json.loads(l) for l in inst.log().splitlines() if l.startswith("{")]
+    # Only whole lines: the log may be read while a worker's line is still being written.
+    complete = inst.log().rpartition("\n")[0]
+    return [json.loads(l) for l in complete.splitlines() if l.startswith("{")]
 
 
 def line_for(inst, rid: str) -> dict:
