@@ -6,28 +6,38 @@ import Escaping
 extension SigV4Verifier {
     /// Appends the canonical request's method, URI and query, then one `name:value` line per
     /// signed name (`names`: the names separated by `separator`, as they came), the blank
-    /// line, the names joined by `;`, and the payload hash.
+    /// line, the names joined by `;`, and the payload hash. `dateHeader` and `payloadHeader`:
+    /// the values of `x-amz-date` and `x-amz-content-sha256` when the caller has looked them up
+    /// already (nil: look them up).
     static func appendCanonicalRequest(_ request: Request, names: UnsafeBufferPointer<UInt8>, separator: StaticString,
-                                       presigned: Bool, payload: String, to out: inout [UInt8]) {
+                                       presigned: Bool, payload: String, dateHeader: String? = nil, payloadHeader: String? = nil,
+                                       to out: inout [UInt8]) {
         let newline = UInt8(ascii: "\n")
         out.append(contentsOf: request.method.utf8)
         out.append(newline)
         appendCanonicalURI(request.rawPath, to: &out)
         out.append(newline)
-        appendCanonicalQuery(request.rawQuery, excludingSignature: presigned, to: &out)
+        appendCanonicalQuery(request.query, excludingSignature: presigned, to: &out)
         out.append(newline)
         forEachName(names, separator: separator) { name in
             out.append(contentsOf: name)
             out.append(UInt8(ascii: ":"))
-            if let value = headerValue(request, named: name) { appendTrimmedHeaderValue(value, to: &out) }
+            if let value = headerValue(request, named: name, dateHeader: dateHeader, payloadHeader: payloadHeader) {
+                appendTrimmedHeaderValue(value, to: &out)
+            }
             out.append(newline)
         }
         out.append(newline)
-        var first = true
-        forEachName(names, separator: separator) { name in
-            if !first { out.append(UInt8(ascii: ";")) }
-            first = false
-            out.append(contentsOf: name)
+        // SAFETY: a StaticString's bytes are static; the view covers exactly their count.
+        if Bytes.equal(UnsafeBufferPointer(start: separator.utf8Start, count: separator.utf8CodeUnitCount), ";") {
+            out.append(contentsOf: names)  // a header's list is the line as it stands
+        } else {
+            var first = true
+            forEachName(names, separator: separator) { name in
+                if !first { out.append(UInt8(ascii: ";")) }
+                first = false
+                out.append(contentsOf: name)
+            }
         }
         out.append(newline)
         out.append(contentsOf: payload.utf8)
@@ -35,21 +45,27 @@ extension SigV4Verifier {
 
     /// The value of a signed header: the common names are looked up with literal keys (a
     /// String made from bytes longer than 15 is an allocation).
-    static func headerValue(_ request: Request, named name: UnsafeBufferPointer<UInt8>) -> String? {
+    static func headerValue(_ request: Request, named name: UnsafeBufferPointer<UInt8>, dateHeader: String? = nil,
+                            payloadHeader: String? = nil) -> String? {
         if Bytes.equal(name, "host") { return request.header("host") }
-        if Bytes.equal(name, "x-amz-date") { return request.headers["x-amz-date"] }
-        if Bytes.equal(name, "x-amz-content-sha256") { return request.headers["x-amz-content-sha256"] }
-        if Bytes.equal(name, "range") { return request.headers["range"] }
+        if Bytes.equal(name, "x-amz-date") { return dateHeader ?? request.header("x-amz-date") }
+        if Bytes.equal(name, "x-amz-content-sha256") { return payloadHeader ?? request.header("x-amz-content-sha256") }
+        if Bytes.equal(name, "range") { return request.header("range") }
         return request.header(String(decoding: name, as: UTF8.self))
     }
 
     /// Calls `body` with each name of a signed-header list, as separated by `separator`.
     static func forEachName(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        let width = separator.utf8CodeUnitCount
+        let width = separator.utf8CodeUnitCount, first = separator.utf8Start.pointee
         var start = 0, i = 0
         // SAFETY: every range is inside the list (i + width <= count is checked before the slice).
-        while i <= list.count {
-            if i == list.count || (i + width <= list.count && Bytes.equal(UnsafeBufferPointer(rebasing: list[i..<(i + width)]), separator)) {
+        while true {
+            i = Bytes.firstIndex(of: first, in: list, from: i, to: list.count)
+            if i == list.count {
+                body(UnsafeBufferPointer(rebasing: list[start...]))
+                return
+            }
+            if i + width <= list.count && Bytes.equal(UnsafeBufferPointer(rebasing: list[i..<(i + width)]), separator) {
                 body(UnsafeBufferPointer(rebasing: list[start..<i]))
                 i += width
                 start = i
@@ -63,29 +79,27 @@ extension SigV4Verifier {
     /// (unreserved bytes, `/`, upper-case escapes of other bytes but `/`), which decoding and
     /// encoding once gives back unchanged.
     static func appendCanonicalURI(_ rawPath: String, to out: inout [UInt8]) {
-        if !rawPath.isEmpty && isCanonicalPath(rawPath.utf8) {
-            out.append(contentsOf: rawPath.utf8)
-        } else {
-            out.append(contentsOf: canonicalURI(rawPath).utf8)
+        let copied = rawPath.utf8.withContiguousStorageIfAvailable { path -> Bool in
+            guard !path.isEmpty, isCanonicalPath(path) else { return false }
+            out.append(contentsOf: path)
+            return true
         }
+        if copied != true { out.append(contentsOf: canonicalURI(rawPath).utf8) }
     }
 
-    fileprivate static func isCanonicalPath(_ bytes: String.UTF8View) -> Bool {
-        var i = bytes.startIndex
-        while i != bytes.endIndex {
-            let b = bytes[i]
-            if ByteSet.isUnreserved(b) || b == UInt8(ascii: "/") {
-                i = bytes.index(after: i)
+    fileprivate static func isCanonicalPath(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < b.count {
+            if ByteSet.isUnreserved(b[i]) || b[i] == UInt8(ascii: "/") {
+                i += 1
                 continue
             }
-            guard b == UInt8(ascii: "%") else { return false }
-            let h = bytes.index(after: i)
-            guard h != bytes.endIndex, let hi = upperHexValue(bytes[h]) else { return false }
-            let l = bytes.index(after: h)
-            guard l != bytes.endIndex, let lo = upperHexValue(bytes[l]) else { return false }
+            guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let hi = upperHexValue(b[i + 1]), let lo = upperHexValue(b[i + 2]) else {
+                return false
+            }
             let decoded = hi << 4 | lo
             guard !ByteSet.isUnreserved(decoded), decoded != UInt8(ascii: "/") else { return false }
-            i = bytes.index(after: l)
+            i += 3
         }
         return true
     }
@@ -93,13 +107,13 @@ extension SigV4Verifier {
     /// The canonical query's bytes. When every name and value is already canonically encoded
     /// (what signers send), the items are sorted as they came; otherwise each is decoded and
     /// encoded once.
-    static func appendCanonicalQuery(_ rawQuery: String, excludingSignature: Bool, to out: inout [UInt8]) {
+    static func appendCanonicalQuery(_ rawQuery: Substring, excludingSignature: Bool, to out: inout [UInt8]) {
         guard !rawQuery.isEmpty else { return }
         let done = rawQuery.utf8.withContiguousStorageIfAvailable {
             appendInOrder($0, excludingSignature: excludingSignature, to: &out)
                 || appendSortedQuery($0, excludingSignature: excludingSignature, to: &out)
         }
-        if done != true { out.append(contentsOf: canonicalQuery(rawQuery, excludingSignature: excludingSignature).utf8) }
+        if done != true { out.append(contentsOf: canonicalQuery(String(rawQuery), excludingSignature: excludingSignature).utf8) }
     }
 
     /// The items of `b` joined as they came, when every name and value is canonically encoded

@@ -21,6 +21,9 @@ extension SigV4Verifier {
         /// Between the signed names: `;` in a header, `%3B` in a query.
         var separator: StaticString
         var presigned: Bool
+        /// The `x-amz-date` and `x-amz-content-sha256` headers, when already looked up.
+        var dateHeader: String? = nil
+        var payloadHeader: String? = nil
     }
 
     /// Both fast paths' common end: the credential, the canonical request in the reused
@@ -36,7 +39,7 @@ extension SigV4Verifier {
         buffer.removeAll(keepingCapacity: true)
         buffer.reserveCapacity(1024)
         Self.appendCanonicalRequest(request, names: bytes(parts.signed), separator: parts.separator, presigned: parts.presigned,
-                                    payload: payload, to: &buffer)
+                                    payload: payload, dateHeader: parts.dateHeader, payloadHeader: parts.payloadHeader, to: &buffer)
         let scope = Scope(day: String(decoding: bytes(parts.day), as: UTF8.self),
                           region: String(decoding: bytes(parts.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
         let valid = signatureMatches(bytes(parts.signature), credential: credential, scope: scope, amzDate: amzDate,
@@ -113,8 +116,4 @@ func isLowerAlphanumeric(_ b: UInt8) -> Bool {
 
 func isAlphanumeric(_ b: UInt8) -> Bool {
     isLowerAlphanumeric(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-}
-
-func isLowerHex(_ b: UInt8) -> Bool {
-    (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f"))
 }

@@ -11,9 +11,10 @@ extension SigV4Verifier {
     mutating func acceptSignedHeader(_ request: Request, header: String, now: Int64,
                                      lookup: (String) -> Credential?) -> Credential? {
         // x-amz-date, not Date: the full verifier takes the same one when it parses.
-        guard let amzDate = request.headers["x-amz-date"], let time = AmzDate.parse(amzDate),
+        guard let amzDate = request.header("x-amz-date"), let time = AmzDate.parse(amzDate),
               abs(time - now) <= Self.maxSkewSeconds else { return nil }
-        let payload = request.headers["x-amz-content-sha256"] ?? SigV4.emptyPayloadHash
+        let payloadHeader = request.header("x-amz-content-sha256")
+        let payload = payloadHeader ?? SigV4.emptyPayloadHash
         var header = header, date = amzDate
         // SAFETY: the header's and the date's bytes are lent for the closures only; every range below comes
         //  from scanning them (HeaderLayout) and stays inside their counts; nothing keeps a pointer.
@@ -22,7 +23,7 @@ extension SigV4Verifier {
                   date.withUTF8({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<8]), UnsafeBufferPointer(rebasing: a[l.day])) })
             else { return nil }
             let parts = FastParts(accessKey: l.accessKey, day: l.day, region: l.region, signed: l.signed, signature: l.signature,
-                                  separator: ";", presigned: false)
+                                  separator: ";", presigned: false, dateHeader: amzDate, payloadHeader: payloadHeader)
             return accept(request, parts: parts, in: a, amzDate: amzDate, payload: payload, lookup: lookup)
         }
     }
@@ -30,7 +31,7 @@ extension SigV4Verifier {
 
 /// Where the parts of an Authorization header in the SDKs' layout are (byte offsets), after
 /// checks stricter than the full verifier's: an alphanumeric key, a lower-case region and
-/// signed names, a 64-digit lower-case hex signature, nothing before or after.
+/// signed names, a 64-byte signature ending the header, nothing before.
 struct HeaderLayout {
     var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
     var signed: Range<Int>, signature: Range<Int>
@@ -39,12 +40,16 @@ struct HeaderLayout {
         var c = ByteCursor(bytes: a, position: 0, end: a.count)
         guard c.expect("AWS4-HMAC-SHA256 Credential="), let (key, day, region) = c.credential(separator: "/"),
               c.expect(", SignedHeaders=") else { return nil }
-        let signed = c.run { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ";") }
-        // SAFETY: signed lies inside a (found by the scan above).
-        guard SigV4Verifier.isSignedNameList(UnsafeBufferPointer(rebasing: a[signed]), separator: ";"),
-              c.expect(", Signature=") else { return nil }
-        let signature = c.run(isLowerHex)
-        guard signature.count == 64, c.position == a.count else { return nil }
+        // Names, none empty: the run stops at a `;` first or after another; a last one is refused below.
+        var previous = UInt8(ascii: ";")
+        let signed = c.run { b in
+            defer { previous = b }
+            return isLowerAlphanumeric(b) || b == UInt8(ascii: "-") || (b == UInt8(ascii: ";") && previous != UInt8(ascii: ";"))
+        }
+        guard !signed.isEmpty, a[signed.upperBound - 1] != UInt8(ascii: ";"), c.expect(", Signature=") else { return nil }
+        // The rest of the header: comparing it with the MAC's lower-case hex checks its digits.
+        let signature = c.position..<a.count
+        guard signature.count == 64 else { return nil }
         (accessKey, self.day, self.region, self.signed, self.signature) = (key, day, region, signed, signature)
     }
 }

@@ -9,7 +9,7 @@ extension SigV4Verifier {
     /// or when the query is anything unusual (an unsigned one included). Call it only for a
     /// request without an Authorization header.
     mutating func acceptPresigned(_ request: Request, now: Int64, lookup: (String) -> Credential?) -> Credential? {
-        var query = request.rawQuery
+        var query = request.query
         // SAFETY: the query's bytes are lent for the closure only; every range below comes from scanning them
         //  (PresignedLayout) and stays inside their count; nothing keeps a pointer.
         return query.withUTF8 { q -> Credential? in
@@ -30,7 +30,8 @@ extension SigV4Verifier {
 /// signature parameter once, `X-Amz-Content-Sha256` and SigV2's `AWSAccessKeyId` absent, the
 /// Credential as `KEY%2FDAY%2FREGION%2Fs3%2Faws4_request` with an alphanumeric key and a
 /// lower-case region, SignedHeaders as lower-case names joined by `%3B`, Expires as at most
-/// six digits within a week, a 64-digit lower-case hex signature.
+/// six digits within a week, a 64-byte signature (its digits are checked by the comparison
+/// with the MAC's lower-case hex, which only 64 lower-case hex digits can pass).
 struct PresignedLayout {
     var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
     var date: Range<Int>, signed: Range<Int>, signature: Range<Int>
@@ -64,7 +65,7 @@ struct PresignedLayout {
         }
         guard usual, let algorithm, let credential, let date, let expires, let signed, let signature,
               Bytes.equal(bytes(algorithm), "AWS4-HMAC-SHA256"), date.count == 16,
-              signature.count == 64, bytes(signature).allSatisfy(isLowerHex),
+              signature.count == 64,
               (1...6).contains(expires.count), bytes(expires).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
               SigV4Verifier.isSignedNameList(bytes(signed), separator: "%3B") else { return nil }
         let seconds = bytes(expires).reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }

@@ -29,29 +29,44 @@ public struct SigV4Verifier: Sendable {
         /// The raw path of REQUEST_URI, still percent-encoded.
         public var rawPath: String
         /// The raw query string (without `?`).
-        public var rawQuery: String
+        public var rawQuery: String {
+            get { String(query) }
+            set { query = Substring(newValue) }
+        }
+        /// The same, where it lies in the request URI: a presigned query is ~400 bytes, not
+        /// worth a copy per request.
+        var query: Substring
         /// Request headers by lower-case name (nginx's `HTTP_*` params): at least every one
         /// the signature names, and the date, payload and authorization ones.
         public var headers: [String: String]
         /// The Host header, when `headers` does not hold it.
         public var host: String?
-        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil) {
+        public init(method: String, rawPath: String, rawQuery: Substring, headers: [String: String], host: String? = nil) {
             self.method = method
             self.rawPath = rawPath
-            self.rawQuery = rawQuery
+            self.query = rawQuery
             self.headers = headers
             self.host = host
         }
 
+        public init(method: String, rawPath: String, rawQuery: String, headers: [String: String], host: String? = nil) {
+            self.init(method: method, rawPath: rawPath, rawQuery: Substring(rawQuery), headers: headers, host: host)
+        }
+
+        /// A header by its lower-case name. A signed request carries four or five of the
+        /// headers kept, so comparing lengths first beats hashing the name (as `S3Request.header`).
         func header(_ name: String) -> String? {
-            headers[name] ?? (name == "host" ? host : nil)
+            guard headers.count <= 8 else { return headers[name] ?? (name == "host" ? host : nil) }
+            let length = name.utf8.count
+            for (key, value) in headers where key.utf8.count == length && key == name { return value }
+            return name == "host" ? host : nil
         }
 
         /// `rawQuery`'s items, every one form-decoded (the request parser's `query` leaves the
         /// signature's out); a query that does not decode has none. For the full verifier: the
         /// fast paths read the raw bytes.
         var decodedQuery: [QueryItem] {
-            (try? S3Request.parseQuery(Substring(rawQuery), keepingAmzItems: true)) ?? []
+            (try? S3Request.parseQuery(query, keepingAmzItems: true)) ?? []
         }
     }
 
@@ -74,7 +89,7 @@ public struct SigV4Verifier: Sendable {
 
     /// Whether the request carries a signature at all (header or presigned query).
     public static func isSigned(_ request: Request) -> Bool {
-        request.headers["authorization"] != nil || hasSignatureParameters(request.decodedQuery)
+        request.header("authorization") != nil || hasSignatureParameters(request.decodedQuery)
     }
 
     /// Whether the query carries presigned parameters, read by their decoded names as S3 reads
@@ -86,7 +101,7 @@ public struct SigV4Verifier: Sendable {
     /// The credential that signed `request`, or nil when it carries no signature (anonymous).
     /// Throws S3's error for a malformed, unknown, stale or wrong signature.
     public mutating func verify(_ request: Request, now: Int64, lookup: (String) -> Credential?) throws(S3Error) -> Credential? {
-        let header = request.headers["authorization"]
+        let header = request.header("authorization")
         if let credential = acceptFast(request, header: header, now: now, lookup: lookup) {
             return credential
         }
@@ -102,7 +117,7 @@ public struct SigV4Verifier: Sendable {
     /// only by a presigned query of the usual layout.
     mutating func acceptFast(_ request: Request, header: String?, now: Int64, lookup: (String) -> Credential?) -> Credential? {
         guard let header else { return acceptPresigned(request, now: now, lookup: lookup) }
-        guard !Self.mayHaveSignatureParameters(rawQuery: request.rawQuery) else { return nil }
+        guard !Self.mayHaveSignatureParameters(rawQuery: request.query) else { return nil }
         return acceptSignedHeader(request, header: header, now: now, lookup: lookup)
     }
 
@@ -110,7 +125,7 @@ public struct SigV4Verifier: Sendable {
     /// with an escape, `+` or non-ASCII bytes is decoded and compared as a String (which equates
     /// canonically equivalent names, the Kelvin sign's `K` with `K`); true too for a name that
     /// does not decode (the full verifier then decides).
-    static func mayHaveSignatureParameters(rawQuery: String) -> Bool {
+    static func mayHaveSignatureParameters(rawQuery: Substring) -> Bool {
         guard !rawQuery.isEmpty else { return false }
         var query = rawQuery, found = false
         // SAFETY: the bytes are lent for the scan only; the ranges come from scanning them.
@@ -233,9 +248,14 @@ public struct SigV4Verifier: Sendable {
         out.append(slash)
         out.append(contentsOf: scope.terminal.utf8)
         out.append(newline)
-        for b in digest {
-            out.append(Hex.digit(b >> 4))
-            out.append(Hex.digit(b))
+        // The digits in one append: one by one, each paid the array's checks.
+        // SAFETY: the temporary holds exactly digest.count * 2 bytes, all written before the append.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digest.count * 2) { hex in
+            for (i, b) in digest.enumerated() {
+                hex[2 * i] = Hex.lowerDigits[Int(b >> 4)]
+                hex[2 * i + 1] = Hex.lowerDigits[Int(b & 0x0F)]
+            }
+            out.append(contentsOf: UnsafeBufferPointer(hex))
         }
     }
 
@@ -244,8 +264,8 @@ public struct SigV4Verifier: Sendable {
         guard signature.count == mac.count * 2 else { return false }
         var diff: UInt8 = 0
         for (i, b) in mac.enumerated() {
-            diff |= signature[2 * i] ^ Hex.digit(b >> 4)
-            diff |= signature[2 * i + 1] ^ Hex.digit(b)
+            diff |= signature[2 * i] ^ Hex.lowerDigits[Int(b >> 4)]
+            diff |= signature[2 * i + 1] ^ Hex.lowerDigits[Int(b & 0x0F)]
         }
         return diff == 0
     }

@@ -8,6 +8,10 @@ public enum Hex {
         return nibble < 10 ? UInt8(ascii: "0") + nibble : (uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")) + nibble - 10
     }
 
+    /// The lower-case digits by value: a table lookup has no branch to mispredict on a
+    /// digest's random nibbles.
+    public static let lowerDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Two digits per byte, lower case by default (`[0x0f, 0xa0]` is `0fa0`).
     @inlinable
     public static func string<C: Collection<UInt8>>(_ bytes: C, uppercase: Bool = false) -> String {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The one scanner of a raw (still encoded) query string's bytes: the request parser, the
 /// canonical query, the presigned parameters and the signature check all read items this way.
 public enum RawQuery {
@@ -7,15 +9,14 @@ public enum RawQuery {
     public static func forEachItem(in b: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Range<Int>?) -> Bool) {
         var start = 0
         while start < b.count {
-            var end = start
-            while end < b.count && b[end] != UInt8(ascii: "&") { end += 1 }
+            let end = Bytes.firstIndex(of: UInt8(ascii: "&"), in: b, from: start, to: b.count)
             defer { start = end + 1 }
             if end == start { continue }
-            var eq = start
-            while eq < end && b[eq] != UInt8(ascii: "=") { eq += 1 }
+            let eq = Bytes.firstIndex(of: UInt8(ascii: "="), in: b, from: start, to: end)
             guard body(start..<eq, eq < end ? (eq + 1)..<end : nil) else { return }
         }
     }
+
 }
 
 /// Byte comparisons for scanners of raw request bytes: generic `elementsEqual` against a
@@ -35,6 +36,16 @@ public enum Bytes {
     public static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         for i in 0..<min(a.count, b.count) where a[i] != b[i] { return a[i] < b[i] }
         return a.count < b.count
+    }
+
+    /// Where `byte` first is in `b[from..<to]`, or `to`. memchr, not a loop: a presigned query
+    /// is ~400 bytes, read by four scanners per request, and a byte loop was most of their time.
+    public static func firstIndex(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        // SAFETY: 0 <= from < to <= b.count (the callers' ranges), so memchr reads inside b; the hit it
+        //  returns lies in b, and only its offset leaves.
+        guard from < to, let base = b.baseAddress else { return to }
+        guard let hit = memchr(base + from, Int32(byte), to - from) else { return to }
+        return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
 
     @inlinable

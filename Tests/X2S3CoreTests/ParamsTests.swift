@@ -90,7 +90,7 @@ import Testing
         ("X+Amz-Signature=1", false), ("X-Amz-Signature\u{301}=1", false),
     ])
     func rawTestAgreesWithTheDecodedItems(query: String, expected: Bool) {
-        #expect(SigV4Verifier.mayHaveSignatureParameters(rawQuery: query) == expected)
+        #expect(SigV4Verifier.mayHaveSignatureParameters(rawQuery: Substring(query)) == expected)
         let r = SigV4Verifier.Request(method: "GET", rawPath: "/", rawQuery: query, headers: [:])
         if !expected { #expect(!SigV4Verifier.hasSignatureParameters(r.decodedQuery)) }
         if expected && query != "%zz=1" { #expect(SigV4Verifier.hasSignatureParameters(r.decodedQuery)) }

@@ -81,7 +81,7 @@ extension Dispatcher {
     /// (deciding that up front cost every signed request a second scan of its signature).
     mutating func verifySignature(_ request: S3Request, params: [String: String],
                                   everyParam: () -> [String: String]) throws(S3Error) -> Credential? {
-        let raw = SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: String(request.rawQuery),
+        let raw = SigV4Verifier.Request(method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery,
                                         headers: request.headers, host: request.host)
         let now = fixedNow ?? WallClock.now()
         let config = self.config

@@ -159,19 +159,22 @@ public struct Dispatcher {
         sink = body.finish()
 
         let ms = (ContinuousClock.now - started).components
+        // Who read a private bucket: the access key that signed, or that granted the capability link.
+        let user: String?
+        switch access {
+        case .anonymous: user = nil
+        case .credential(let c): user = c.accessKey
+        case .capability(let grant, _): user = grant.accessKey
+        }
+        // A literal's table is sized for its own keys: user.name added after them rehashed them all.
         var meta: Logger.Metadata = [
             "request.id": .string(requestID), "method": .string(request.method), "uri": .string(LoggedURI.of(params["REQUEST_URI"] ?? "")),
             "status": .string(String(response.head.status)), "bytes": .string(String(sent)),
-            "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)),
+            "ms": .string(String(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000)), "user.name": .string(user ?? ""),
         ]
+        if user == nil { meta["user.name"] = nil }
         // ECS's name, so JSON logs file the cause where log tools look for it.
         if let detail = response.logDetail { meta["error.message"] = .string(detail) }
-        // Who read a private bucket: the access key that signed, or that granted the capability link.
-        switch access {
-        case .anonymous: break
-        case .credential(let c): meta["user.name"] = .string(c.accessKey)
-        case .capability(let grant, _): meta["user.name"] = .string(grant.accessKey)
-        }
         let elapsed = ContinuousClock.now - started
         // An upstream that fails mid-body: its cause, as for a failure before the head.
         let streamCause = (streamError as? S3Error)?.upstreamCause
