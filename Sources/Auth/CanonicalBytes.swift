@@ -8,16 +8,17 @@ extension SigV4Verifier {
     /// signed name (`names`: the names separated by `separator`, as they came), the blank
     /// line, the names joined by `;`, and the payload hash. `dateHeader` and `payloadHeader`:
     /// the values of `x-amz-date` and `x-amz-content-sha256` when the caller has looked them up
-    /// already (nil: look them up).
+    /// already (nil: look them up). `queryIsCanonical`: every item of the query is known to be
+    /// canonically encoded (PresignedLayout checked), so only their order is checked.
     static func appendCanonicalRequest(_ request: Request, names: UnsafeBufferPointer<UInt8>, separator: StaticString,
                                        presigned: Bool, payload: String, dateHeader: String? = nil, payloadHeader: String? = nil,
-                                       to out: inout [UInt8]) {
+                                       queryIsCanonical: Bool = false, to out: inout [UInt8]) {
         let newline = UInt8(ascii: "\n")
         out.append(contentsOf: request.method.utf8)
         out.append(newline)
         appendCanonicalURI(request.rawPath, to: &out)
         out.append(newline)
-        appendCanonicalQuery(request.query, excludingSignature: presigned, to: &out)
+        appendCanonicalQuery(request.query, excludingSignature: presigned, itemsAreCanonical: queryIsCanonical, to: &out)
         out.append(newline)
         forEachName(names, separator: separator) { name in
             out.append(contentsOf: name)
@@ -107,10 +108,11 @@ extension SigV4Verifier {
     /// The canonical query's bytes. When every name and value is already canonically encoded
     /// (what signers send), the items are sorted as they came; otherwise each is decoded and
     /// encoded once.
-    static func appendCanonicalQuery(_ rawQuery: Substring, excludingSignature: Bool, to out: inout [UInt8]) {
+    static func appendCanonicalQuery(_ rawQuery: Substring, excludingSignature: Bool, itemsAreCanonical: Bool = false,
+                                     to out: inout [UInt8]) {
         guard !rawQuery.isEmpty else { return }
         let done = rawQuery.utf8.withContiguousStorageIfAvailable {
-            appendInOrder($0, excludingSignature: excludingSignature, to: &out)
+            appendInOrder($0, excludingSignature: excludingSignature, itemsAreCanonical: itemsAreCanonical, to: &out)
                 || appendSortedQuery($0, excludingSignature: excludingSignature, to: &out)
         }
         if done != true { out.append(contentsOf: canonicalQuery(String(rawQuery), excludingSignature: excludingSignature).utf8) }
@@ -119,7 +121,8 @@ extension SigV4Verifier {
     /// The items of `b` joined as they came, when every name and value is canonically encoded
     /// and they are in canonical order already (what the SDKs' presigned URLs are); false
     /// (nothing appended) otherwise. Saves building and sorting the list of items.
-    fileprivate static func appendInOrder(_ b: UnsafeBufferPointer<UInt8>, excludingSignature: Bool, to out: inout [UInt8]) -> Bool {
+    fileprivate static func appendInOrder(_ b: UnsafeBufferPointer<UInt8>, excludingSignature: Bool, itemsAreCanonical: Bool,
+                                          to out: inout [UInt8]) -> Bool {
         // SAFETY: every range rebased below was found by scanning b, so it lies inside 0..<b.count; b is
         //  valid for this whole call and the rebased views are only read here, never kept.
         var ordered = true
@@ -135,7 +138,7 @@ extension SigV4Verifier {
             }
             let value = value ?? name.upperBound..<name.upperBound
             let v = UnsafeBufferPointer(rebasing: b[value])
-            guard isCanonical(n), isCanonical(v) else { ordered = false; return false }
+            guard itemsAreCanonical || (isCanonical(n) && isCanonical(v)) else { ordered = false; return false }
             if let p = previous {
                 let pn = UnsafeBufferPointer(rebasing: b[p.name])
                 // Strictly after the previous item; equal items (a repeated pair) take the sort.

@@ -27,8 +27,10 @@ extension SigV4Verifier {
     }
 
     /// Both fast paths' common end: the credential, the canonical request in the reused
-    /// buffer, the scope, the signature's check. `b` holds the bytes `parts` points into.
-    mutating func accept(_ request: Request, parts: FastParts, in b: UnsafeBufferPointer<UInt8>, amzDate: String,
+    /// buffer, the key, the signature's check. `b` holds the bytes `parts` points into;
+    /// `amzDate` is the request's 16-byte time. No Scope is made unless a key must be found
+    /// anew: the one used last is compared as bytes.
+    mutating func accept(_ request: Request, parts: FastParts, in b: UnsafeBufferPointer<UInt8>, amzDate: UnsafeBufferPointer<UInt8>,
                          payload: String, lookup: (String) -> Credential?) -> Credential? {
         // SAFETY: every range in parts was found by scanning b, so it lies inside it; the views are read here only.
         let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: b[r]) }
@@ -39,28 +41,48 @@ extension SigV4Verifier {
         buffer.removeAll(keepingCapacity: true)
         buffer.reserveCapacity(1024)
         Self.appendCanonicalRequest(request, names: bytes(parts.signed), separator: parts.separator, presigned: parts.presigned,
-                                    payload: payload, dateHeader: parts.dateHeader, payloadHeader: parts.payloadHeader, to: &buffer)
-        let scope = Scope(day: String(decoding: bytes(parts.day), as: UTF8.self),
-                          region: String(decoding: bytes(parts.region), as: UTF8.self), service: "s3", terminal: "aws4_request")
-        let valid = signatureMatches(bytes(parts.signature), credential: credential, scope: scope, amzDate: amzDate,
-                                     buffer: &buffer, canonicalEnd: buffer.count)
+                                    payload: payload, dateHeader: parts.dateHeader, payloadHeader: parts.payloadHeader,
+                                    queryIsCanonical: parts.presigned, to: &buffer)
+        let day = bytes(parts.day), region = bytes(parts.region)
+        let mac = recentMAC(credential, day: day, region: region)
+            ?? cachedKey(credential, scope: Scope(day: String(decoding: day, as: UTF8.self), region: String(decoding: region, as: UTF8.self),
+                                                  service: "s3", terminal: "aws4_request")).mac
+        // SAFETY: the 32-byte digest buffer lives for the closure; the hash and the MAC write 32 bytes into it,
+        //  and the buffer's bytes are read during the calls only.
+        let valid = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+            let canonicalEnd = buffer.count
+            buffer.withUnsafeBytes { KeyedHMAC.digest(UnsafeRawBufferPointer(rebasing: $0[..<canonicalEnd]), into: digest.baseAddress!) }
+            Self.appendStringToSign(amzDate: amzDate, day: day, region: region, digest: UnsafeBufferPointer(digest), to: &buffer)
+            buffer.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(rebasing: $0[canonicalEnd...]), into: digest.baseAddress!) }
+            return Self.hexEqual(UnsafeBufferPointer(digest), bytes(parts.signature))
+        }
         return valid ? credential : nil
     }
 
-    /// Whether the signature (64 lower-case hex digits) is the HMAC of the string to sign built
-    /// after the canonical request in `buffer` (which ends at `canonicalEnd`); the comparison
-    /// takes the same time wherever they differ.
-    mutating func signatureMatches(_ signature: UnsafeBufferPointer<UInt8>, credential: Credential, scope: Scope,
-                                   amzDate: String, buffer: inout [UInt8], canonicalEnd: Int) -> Bool {
-        let mac = cachedKey(credential, scope: scope).mac
-        // SAFETY: the 32-byte digest buffer lives for the closure; the hash and the MAC write 32 bytes into it,
-        //  and the buffer's bytes are read during the calls only.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
-            buffer.withUnsafeBytes { KeyedHMAC.digest(UnsafeRawBufferPointer(rebasing: $0[..<canonicalEnd]), into: digest.baseAddress!) }
-            Self.appendStringToSign(amzDate: amzDate, scope: scope, digest: UnsafeBufferPointer(digest), to: &buffer)
-            buffer.withUnsafeBytes { mac.authenticate(UnsafeRawBufferPointer(rebasing: $0[canonicalEnd...]), into: digest.baseAddress!) }
-            return Self.hexEqual(UnsafeBufferPointer(digest), signature)
-        }
+    /// The MAC of the key used last, when it is `credential`'s (same secret) for this day and
+    /// region in s3; nil otherwise (`cachedKey` then finds or derives one).
+    func recentMAC(_ credential: Credential, day: UnsafeBufferPointer<UInt8>, region: UnsafeBufferPointer<UInt8>) -> KeyedHMAC? {
+        guard let recent, recent.accessKey == credential.accessKey, recent.cached.secret == credential.secretKey,
+              recent.scope.service == "s3", recent.scope.terminal == "aws4_request" else { return nil }
+        var d = recent.scope.day, r = recent.scope.region
+        // SAFETY: the two Strings' bytes are lent for the comparisons only.
+        guard d.withUTF8({ Bytes.equal($0, day) }), r.withUTF8({ Bytes.equal($0, region) }) else { return nil }
+        return recent.cached.mac
+    }
+
+    /// The string to sign after the canonical request's digest, for the scope
+    /// `day/region/s3/aws4_request` (the fast paths take no other).
+    static func appendStringToSign(amzDate: UnsafeBufferPointer<UInt8>, day: UnsafeBufferPointer<UInt8>,
+                                   region: UnsafeBufferPointer<UInt8>, digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(contentsOf: algorithm.utf8)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: amzDate)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: day)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: region)
+        out.append(contentsOf: "/s3/aws4_request\n".utf8)
+        appendHex(digest, to: &out)
     }
 
     /// Non-empty names of lower-case letters, digits and `-`, separated by `separator`:

@@ -18,14 +18,13 @@ extension SigV4Verifier {
         var header = header, date = amzDate
         // SAFETY: the header's and the date's bytes are lent for the closures only; every range below comes
         //  from scanning them (HeaderLayout) and stays inside their counts; nothing keeps a pointer.
-        return header.withUTF8 { a -> Credential? in
-            guard let l = HeaderLayout(scanning: a),
-                  date.withUTF8({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[0..<8]), UnsafeBufferPointer(rebasing: a[l.day])) })
+        return header.withUTF8 { a -> Credential? in date.withUTF8 { d -> Credential? in
+            guard let l = HeaderLayout(scanning: a), Bytes.equal(UnsafeBufferPointer(rebasing: d[0..<8]), UnsafeBufferPointer(rebasing: a[l.day]))
             else { return nil }
             let parts = FastParts(accessKey: l.accessKey, day: l.day, region: l.region, signed: l.signed, signature: l.signature,
                                   separator: ";", presigned: false, dateHeader: amzDate, payloadHeader: payloadHeader)
-            return accept(request, parts: parts, in: a, amzDate: amzDate, payload: payload, lookup: lookup)
-        }
+            return accept(request, parts: parts, in: a, amzDate: d, payload: payload, lookup: lookup)
+        } }
     }
 }
 

@@ -15,12 +15,11 @@ extension SigV4Verifier {
         return query.withUTF8 { q -> Credential? in
             guard let p = PresignedLayout(scanning: q) else { return nil }
             let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: q[r]) }
-            let amzDate = String(decoding: bytes(p.date), as: UTF8.self)
-            guard let time = AmzDate.parse(amzDate), Bytes.equal(bytes(p.date.lowerBound..<(p.date.lowerBound + 8)), bytes(p.day)),
+            guard let time = AmzDate.parse(bytes(p.date)), Bytes.equal(bytes(p.date.lowerBound..<(p.date.lowerBound + 8)), bytes(p.day)),
                   time - now <= Self.maxSkewSeconds, now <= time + p.expires else { return nil }
             let parts = FastParts(accessKey: p.accessKey, day: p.day, region: p.region, signed: p.signed, signature: p.signature,
                                   separator: "%3B", presigned: true)
-            return accept(request, parts: parts, in: q, amzDate: amzDate, payload: Self.unsignedPayload, lookup: lookup)
+            return accept(request, parts: parts, in: q, amzDate: bytes(p.date), payload: Self.unsignedPayload, lookup: lookup)
         }
     }
 }
@@ -30,7 +29,8 @@ extension SigV4Verifier {
 /// signature parameter once, `X-Amz-Content-Sha256` and SigV2's `AWSAccessKeyId` absent, the
 /// Credential as `KEY%2FDAY%2FREGION%2Fs3%2Faws4_request` with an alphanumeric key and a
 /// lower-case region, SignedHeaders as lower-case names joined by `%3B`, Expires as at most
-/// six digits within a week, a 64-byte signature (its digits are checked by the comparison
+/// six digits within a week, every other item canonically encoded (so the whole canonical query
+/// is: `queryIsCanonical`), a 64-byte signature (its digits are checked by the comparison
 /// with the MAC's lower-case hex, which only 64 lower-case hex digits can pass).
 struct PresignedLayout {
     var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
@@ -60,6 +60,8 @@ struct PresignedLayout {
                 once(&signed)
             } else if Bytes.equal(name, "X-Amz-Signature") {
                 once(&signature)
+            } else if !SigV4Verifier.isCanonical(name) || !SigV4Verifier.isCanonical(bytes(value)) {
+                usual = false
             }
             return usual
         }

@@ -79,7 +79,14 @@ public struct SigV4Verifier: Sendable {
 
     private var keys: [String: CachedKey] = [:]
     /// The key used last, checked before `keys` (nearly every request reuses it).
-    private var recent: (accessKey: String, scope: Scope, cached: CachedKey)?
+    var recent: RecentKey?
+    /// A struct, not a tuple: an optional tuple was copied through the runtime's generic
+    /// witnesses on every request.
+    struct RecentKey: Sendable {
+        let accessKey: String
+        let scope: Scope
+        let cached: CachedKey
+    }
     /// The canonical request and string to sign of the last request, kept for its capacity.
     var scratch: [UInt8] = []
     /// How many derived keys are kept (for tests).
@@ -197,14 +204,14 @@ public struct SigV4Verifier: Sendable {
         }
         let id = "\(credential.accessKey)/\(scope.day)/\(scope.region)/\(scope.service)"
         if let cached = keys[id], cached.secret == credential.secretKey {
-            recent = (credential.accessKey, scope, cached)
+            recent = RecentKey(accessKey: credential.accessKey, scope: scope, cached: cached)
             return cached
         }
         let key = Self.deriveKey(secret: credential.secretKey, scope: scope)
         if keys.count >= Self.maxCachedKeys { keys.removeAll() }
         let cached = CachedKey(secret: credential.secretKey, key: key, mac: KeyedHMAC(key: key))
         keys[id] = cached
-        recent = (credential.accessKey, scope, cached)
+        recent = RecentKey(accessKey: credential.accessKey, scope: scope, cached: cached)
         return cached
     }
 
@@ -248,6 +255,11 @@ public struct SigV4Verifier: Sendable {
         out.append(slash)
         out.append(contentsOf: scope.terminal.utf8)
         out.append(newline)
+        appendHex(digest, to: &out)
+    }
+
+    /// `digest` in lower-case hex.
+    static func appendHex(_ digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         // The digits in one append: one by one, each paid the array's checks.
         // SAFETY: the temporary holds exactly digest.count * 2 bytes, all written before the append.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digest.count * 2) { hex in

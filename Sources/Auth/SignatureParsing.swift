@@ -288,7 +288,7 @@ enum AmzDate {
         return Array(text.utf8).withUnsafeBufferPointer { parse($0) }
     }
 
-    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+    static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
         func number(_ r: Range<Int>) -> Int? {
             var n = 0
