@@ -246,6 +246,9 @@ extension SigV4Verifier {
 
     /// No tab, no leading, trailing or double space.
     fileprivate static func isTrimmed(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Nearly every signed value (a host, a date, a digest) has no space or tab at all.
+        if Bytes.firstIndex(of: UInt8(ascii: " "), in: u, from: 0, to: u.count) == u.count,
+           Bytes.firstIndex(of: UInt8(ascii: "\t"), in: u, from: 0, to: u.count) == u.count { return true }
         var previousSpace = true
         for b in u {
             if b == UInt8(ascii: "\t") || (b == UInt8(ascii: " ") && previousSpace) { return false }

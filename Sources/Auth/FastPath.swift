@@ -34,7 +34,12 @@ extension SigV4Verifier {
                          payload: String, lookup: (String) -> Credential?) -> Credential? {
         // SAFETY: every range in parts was found by scanning b, so it lies inside it; the views are read here only.
         let bytes = { (r: Range<Int>) in UnsafeBufferPointer(rebasing: b[r]) }
-        guard let credential = lookup(String(decoding: bytes(parts.accessKey), as: UTF8.self)) else { return nil }
+        // The key used last, when these are its bytes: no String made (an AWS key's 20 bytes are a heap one).
+        let keyBytes = bytes(parts.accessKey)
+        var recentKey = recent?.accessKey ?? ""
+        // SAFETY: the String's bytes are lent for the comparison only.
+        let accessKey = recentKey.withUTF8({ Bytes.equal($0, keyBytes) }) ? recentKey : String(decoding: keyBytes, as: UTF8.self)
+        guard let credential = lookup(accessKey) else { return nil }
         var buffer = scratch
         scratch = []
         defer { scratch = buffer }
