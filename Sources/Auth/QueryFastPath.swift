@@ -29,8 +29,8 @@ extension SigV4Verifier {
 /// signature parameter once, `X-Amz-Content-Sha256` and SigV2's `AWSAccessKeyId` absent, the
 /// Credential as `KEY%2FDAY%2FREGION%2Fs3%2Faws4_request` with an alphanumeric key and a
 /// lower-case region, SignedHeaders as lower-case names joined by `%3B`, Expires as at most
-/// six digits within a week, every other item canonically encoded (so the whole canonical query
-/// is: `queryIsCanonical`), a 64-byte signature (its digits are checked by the comparison
+/// six digits within a week, every other item canonically encoded and decoding to text (so the
+/// whole canonical query is canonical: `queryIsCanonical`), a 64-byte signature (its digits are checked by the comparison
 /// with the MAC's lower-case hex, which only 64 lower-case hex digits can pass).
 struct PresignedLayout {
     var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
@@ -60,7 +60,10 @@ struct PresignedLayout {
                 once(&signed)
             } else if Bytes.equal(name, "X-Amz-Signature") {
                 once(&signature)
-            } else if !SigV4Verifier.isCanonical(name) || !SigV4Verifier.isCanonical(bytes(value)) {
+            } else if !SigV4Verifier.isCanonical(name) || !SigV4Verifier.isCanonical(bytes(value))
+                        || !PercentEncoding.decodes(bytes: name) || !PercentEncoding.decodes(bytes: bytes(value)) {
+                // Canonical, and text once decoded: an item that does not decode (`%FF`) leaves the
+                // full verifier no query to read, so it must not pass here either.
                 usual = false
             }
             return usual
