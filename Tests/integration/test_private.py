@@ -218,6 +218,9 @@ def test_an_expired_presigned_url_is_access_denied(lab):
     (lambda u: u.replace("/lab/hello.txt", "/lab/a/b/c/deep.txt"), "SignatureDoesNotMatch", 403),
     (lambda u: u.replace("X-Amz-Expires=600", "X-Amz-Expires=604801"), "AuthorizationQueryParametersError", 400),
     (lambda u: u.replace("X-Amz-Credential=", "X-Amz-Credentia="), "AuthorizationQueryParametersError", 400),
+    # An item that decodes to no text: refused before any signature is read.
+    (lambda u: u + "&a=%FF", "InvalidArgument", 400),
+    (lambda u: u.replace("X-Amz-Algorithm=", "a=%C3&X-Amz-Algorithm="), "InvalidArgument", 400),
 ])
 def test_a_tampered_presigned_url_is_refused(lab, tamper, code, status):
     r = requests.get(tamper(presign(lab)))
