@@ -75,21 +75,6 @@ extension SigV4Verifier {
         return recent.cached.mac
     }
 
-    /// The string to sign after the canonical request's digest, for the scope
-    /// `day/region/s3/aws4_request` (the fast paths take no other).
-    static func appendStringToSign(amzDate: UnsafeBufferPointer<UInt8>, day: UnsafeBufferPointer<UInt8>,
-                                   region: UnsafeBufferPointer<UInt8>, digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(contentsOf: algorithm.utf8)
-        out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: amzDate)
-        out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: day)
-        out.append(UInt8(ascii: "/"))
-        out.append(contentsOf: region)
-        out.append(contentsOf: "/s3/aws4_request\n".utf8)
-        appendHex(digest, to: &out)
-    }
-
     /// Non-empty names of lower-case letters, digits and `-`, separated by `separator`:
     /// stricter than the full verifier, which takes any name without upper case.
     static func isSignedNameList(_ list: UnsafeBufferPointer<UInt8>, separator: StaticString) -> Bool {

@@ -30,8 +30,8 @@ extension SigV4Verifier {
 /// Credential as `KEY%2FDAY%2FREGION%2Fs3%2Faws4_request` with an alphanumeric key and a
 /// lower-case region, SignedHeaders as lower-case names joined by `%3B`, Expires as at most
 /// six digits within a week, every other item canonically encoded and decoding to text (so the
-/// whole canonical query is canonical: `queryIsCanonical`), a 64-byte signature (its digits are checked by the comparison
-/// with the MAC's lower-case hex, which only 64 lower-case hex digits can pass).
+/// whole query is canonical: `queryIsCanonical`), a 64-byte signature (its digits are checked
+/// by the comparison with the MAC's lower-case hex, which only 64 lower-case hex digits pass).
 struct PresignedLayout {
     var accessKey: Range<Int>, day: Range<Int>, region: Range<Int>
     var date: Range<Int>, signed: Range<Int>, signature: Range<Int>
@@ -61,9 +61,10 @@ struct PresignedLayout {
             } else if Bytes.equal(name, "X-Amz-Signature") {
                 once(&signature)
             } else if !SigV4Verifier.isCanonical(name) || !SigV4Verifier.isCanonical(bytes(value))
-                        || !PercentEncoding.decodes(bytes: name) || !PercentEncoding.decodes(bytes: bytes(value)) {
+                        || !PercentEncoding.decodes(bytes: bytes(value)) {
                 // Canonical, and text once decoded: an item that does not decode (`%FF`) leaves the
-                // full verifier no query to read, so it must not pass here either.
+                // full verifier no query to read, so it must not pass here either. (A name has no
+                // `%` by now, and canonical ASCII is text.)
                 usual = false
             }
             return usual

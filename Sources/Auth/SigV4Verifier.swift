@@ -53,13 +53,9 @@ public struct SigV4Verifier: Sendable {
             self.init(method: method, rawPath: rawPath, rawQuery: Substring(rawQuery), headers: headers, host: host)
         }
 
-        /// A header by its lower-case name. A signed request carries four or five of the
-        /// headers kept, so comparing lengths first beats hashing the name (as `S3Request.header`).
+        /// A header by its lower-case name (`host` from the field when `headers` lacks it).
         func header(_ name: String) -> String? {
-            guard headers.count <= 8 else { return headers[name] ?? (name == "host" ? host : nil) }
-            let length = name.utf8.count
-            for (key, value) in headers where key.utf8.count == length && key == name { return value }
-            return name == "host" ? host : nil
+            S3Request.header(name, in: headers) ?? (name == "host" ? host : nil)
         }
 
         /// `rawQuery`'s items, every one form-decoded (the request parser's `query` leaves the
@@ -177,7 +173,10 @@ public struct SigV4Verifier: Sendable {
         let canonicalEnd = buffer.count
         let digest = SHA256.hash(buffer[..<canonicalEnd])
         // SAFETY: the digest's and the signature's bytes are lent for the calls only.
-        digest.withUnsafeBufferPointer { Self.appendStringToSign(amzDate: parts.amzDate, scope: parts.scope, digest: $0, to: &buffer) }
+        digest.withUnsafeBufferPointer {
+            Self.appendStringToSign(amzDate: parts.amzDate.utf8, day: parts.scope.day.utf8, region: parts.scope.region.utf8, digest: $0,
+                                    to: &buffer)
+        }
         let key = signingKey(credential, scope: parts.scope)
         let mac = HMACSHA256.authenticate(key: key, message: buffer[canonicalEnd...])
         var signature = parts.signature
@@ -240,26 +239,18 @@ public struct SigV4Verifier: Sendable {
         }
     }
 
-    /// `AWS4-HMAC-SHA256`, the request time, the scope and the canonical request's hex digest.
-    static func appendStringToSign(amzDate: String, scope: Scope, digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        let newline = UInt8(ascii: "\n"), slash = UInt8(ascii: "/")
+    /// `AWS4-HMAC-SHA256`, the request time, the scope `day/region/s3/aws4_request` (both
+    /// parsers take no other service or terminal) and the canonical request's hex digest.
+    static func appendStringToSign(amzDate: some Sequence<UInt8>, day: some Sequence<UInt8>, region: some Sequence<UInt8>,
+                                   digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(contentsOf: algorithm.utf8)
-        out.append(newline)
-        out.append(contentsOf: amzDate.utf8)
-        out.append(newline)
-        out.append(contentsOf: scope.day.utf8)
-        out.append(slash)
-        out.append(contentsOf: scope.region.utf8)
-        out.append(slash)
-        out.append(contentsOf: scope.service.utf8)
-        out.append(slash)
-        out.append(contentsOf: scope.terminal.utf8)
-        out.append(newline)
-        appendHex(digest, to: &out)
-    }
-
-    /// `digest` in lower-case hex.
-    static func appendHex(_ digest: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: amzDate)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: day)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: region)
+        out.append(contentsOf: "/s3/aws4_request\n".utf8)
         // The digits in one append: one by one, each paid the array's checks.
         // SAFETY: the temporary holds exactly digest.count * 2 bytes, all written before the append.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digest.count * 2) { hex in

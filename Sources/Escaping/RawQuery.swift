@@ -16,7 +16,6 @@ public enum RawQuery {
             guard body(start..<eq, eq < end ? (eq + 1)..<end : nil) else { return }
         }
     }
-
 }
 
 /// Byte comparisons for scanners of raw request bytes: generic `elementsEqual` against a

@@ -47,9 +47,12 @@ public struct S3Request: Sendable {
     /// Whether the query names `name` at all.
     public func hasQuery(_ name: String) -> Bool { query.contains { $0.name == name } }
 
-    public func header(_ name: String) -> String? {
-        // A request carries one or two of the headers x2s3 reads, and lookups (~10 per GET)
-        // mostly miss: comparing lengths first beats hashing the name every time.
+    public func header(_ name: String) -> String? { Self.header(name, in: headers) }
+
+    /// `headers[name]`, for the few headers a request carries. A request carries one or two of
+    /// the headers x2s3 reads (a signed one three more), and lookups (~10 per GET) mostly miss:
+    /// comparing lengths first beats hashing the name every time.
+    public static func header(_ name: String, in headers: [String: String]) -> String? {
         guard headers.count <= 4 else { return headers[name] }
         let length = name.utf8.count
         for (key, value) in headers where key.utf8.count == length && key == name { return value }

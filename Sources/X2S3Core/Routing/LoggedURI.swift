@@ -15,10 +15,9 @@ enum LoggedURI {
         // SAFETY: the bytes are lent for the scan only; the ranges come from scanning them.
         let cleaned = uri.withUTF8 { b -> String? in
             var secrets: [Range<Int>] = []
-            let pathEnd = b.firstIndex(of: UInt8(ascii: "?")) ?? b.count
+            let pathEnd = Bytes.firstIndex(of: UInt8(ascii: "?"), in: b, from: 0, to: b.count)
             if let start = Self.capabilityToken(in: UnsafeBufferPointer(rebasing: b[..<pathEnd])) {
-                var end = start
-                while end < pathEnd, b[end] != UInt8(ascii: "/") { end += 1 }
+                let end = Bytes.firstIndex(of: UInt8(ascii: "/"), in: b, from: start, to: pathEnd)
                 if end > start { secrets.append(start..<end) }
             }
             if pathEnd < b.count {
@@ -50,12 +49,12 @@ enum LoggedURI {
     private static func capabilityToken(in path: UnsafeBufferPointer<UInt8>) -> Int? {
         let prefix = Router.capabilityPrefix.utf8
         guard path.count > prefix.count else { return nil }
-        var i = 0
-        while let slash = path[i...].firstIndex(of: UInt8(ascii: "/")), slash + prefix.count <= path.count {
+        var slash = Bytes.firstIndex(of: UInt8(ascii: "/"), in: path, from: 0, to: path.count)
+        while slash + prefix.count <= path.count {
             // SAFETY: slash + prefix.count <= path.count, so the rebased view is in bounds.
             if path[slash + 1] == UInt8(ascii: "_"),
                UnsafeBufferPointer(rebasing: path[slash..<(slash + prefix.count)]).elementsEqual(prefix) { return slash + prefix.count }
-            i = slash + 1
+            slash = Bytes.firstIndex(of: UInt8(ascii: "/"), in: path, from: slash + 1, to: path.count)
         }
         return nil
     }
