@@ -73,6 +73,7 @@ def measure(repo: Path, out: Path, workers: int, duration: float, repeat: int, c
 def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, repeat: int, connections: int, log) -> str:
     """Runs every mode against one pool (`workers`, or None for the config's pool) and returns
     the Markdown table."""
+    slices = max(1, round(duration / 2))
     root = out / "private"
     root.mkdir(parents=True, exist_ok=True)
     obj = root / "small-16k.bin"
@@ -109,8 +110,12 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
         if checks["anonymous"].status_code != 403:
             notes.append(f"an anonymous GET of the private bucket answered {checks['anonymous'].status_code}")
         modes = list(runs)
-        for rep in range(repeat):
-            # Each repeat starts one mode later, so no mode always runs first (or right after the
+        # Each run of a mode is cut into 2-s slices, the modes taking turns slice by slice: this
+        # VM's speed drifts within minutes, and a ratio of two slices seconds apart, rather than
+        # two 8-s runs half a minute apart, keeps that drift out of it.
+        rounds = repeat * slices
+        for rep in range(rounds):
+            # Each round starts one mode later, so no mode always runs first (or right after the
             # heaviest one): a place in the order then biases no ratio.
             for mode in modes[rep % len(modes):] + modes[:rep % len(modes)]:
                 bucket = "pub" if mode.startswith("public") else "priv"
@@ -120,13 +125,13 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
                 elif mode.endswith("presigned"):
                     path = presigned[mode]
                 cpu0 = _pool_cpu_seconds(srv.pool_pid())
-                r = wrk_run(srv.port, path, duration, connections, threads=2, lua=lua)
+                r = wrk_run(srv.port, path, duration / slices, connections, threads=2, lua=lua)
                 sizes.append(len(children(srv.pool_pid())))  # at the run's end: retiring takes a second per idle worker
                 worker_us[mode].append((_pool_cpu_seconds(srv.pool_pid()) - cpu0) * 1e6 / max(1, r["requests"]))
                 if r["errors"]:
-                    notes.append(f"{mode} run {rep + 1}: {r['errors']} errors (non-2xx included)")
+                    notes.append(f"{mode} slice {rep + 1}: {r['errors']} errors (non-2xx included)")
                 runs[mode].append(r["requests"] / r["seconds"])
-                log(f"private {mode} run {rep + 1}: {runs[mode][-1]:,.0f} req/s")
+                log(f"private {mode} slice {rep + 1}: {runs[mode][-1]:,.0f} req/s")
         loads.append(load_average())
     finally:
         srv.stop()
@@ -140,7 +145,9 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
         return statistics.median(x / y for x, y in zip(runs[k], runs[base]))
     lines = [
         f"## Private buckets: signature verification (scripts/bench --private), {pool}", "",
-        f"{repeat} run(s) of {duration:g} s per mode, {connections} connections, {size} workers at the runs' ends; "
+        f"{repeat} run(s) of {duration:g} s per mode, each cut into {slices} slice(s) of {duration / slices:g} s with the modes "
+        f"taking turns slice by slice (figures and ratios are medians over the {rounds} slices); "
+        f"{connections} connections, {size} workers at the slices' ends; "
         f"load average {loads[0][0]:.2f} → {loads[-1][0]:.2f}.", "",
         "| what | req/s (median) | worker CPU µs/request | vs public, same run | vs the same bytes to the public bucket | target |",
         "|---|---|---|---|---|---|",
