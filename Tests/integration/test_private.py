@@ -76,6 +76,20 @@ def test_the_bucket_list_shows_private_buckets_only_to_keys_allowed_on_them(lab)
     assert "/pub/" in page and "/lab/" not in page and "/other/" not in page
 
 
+def test_a_private_buckets_acl_grants_its_owner_alone(lab):
+    s3 = client(lab)
+    for acl in (s3.get_bucket_acl(Bucket="lab"), s3.get_object_acl(Bucket="lab", Key="hello.txt")):
+        assert [(g["Grantee"]["Type"], g["Permission"]) for g in acl["Grants"]] == [("CanonicalUser", "FULL_CONTROL")]
+        assert acl["Grants"][0]["Grantee"]["ID"] == acl["Owner"]["ID"]
+    # A public bucket keeps the original's public-read ACL.
+    grants = client(lab, None, None).get_bucket_acl(Bucket="pub")["Grants"]
+    assert [(g["Grantee"]["Type"], g["Grantee"].get("URI"), g["Permission"]) for g in grants] == [
+        ("Group", "http://acs.amazonaws.com/groups/global/AllUsers", "READ")]
+    with pytest.raises(ClientError) as e:
+        client(lab, None, None).get_bucket_acl(Bucket="lab")
+    assert error_of(e) == ("AccessDenied", 403)
+
+
 def test_virtual_host_style_requests_verify(lab):
     url = f"{lab.base_url}/q%23%3F%26%3Cb%3E%20%2B%3D%40%27%281%29%25.txt"
     host = f"lab.{VHOST}:{lab.port}"

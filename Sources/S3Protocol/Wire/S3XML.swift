@@ -41,6 +41,15 @@ public enum S3XML {
             + "</AccessControlList></AccessControlPolicy>"
     }
 
+    /// A private bucket's ACL: S3's canned `private`, the owner's grant alone. (AllUsers READ
+    /// would tell a client or an auditor that anyone may read it.)
+    public static var privateACL: String {
+        declaration + "<AccessControlPolicy xmlns=\"\(namespace)\">" + ownerElement
+            + "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">"
+            + "<ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
+            + "</AccessControlList></AccessControlPolicy>"
+    }
+
     /// GetBucketLocation: empty means us-east-1, as S3 answers.
     public static func location(region: String) -> String {
         let r = region == "us-east-1" ? "" : xmlEscape(region)

@@ -43,7 +43,8 @@ extension Dispatcher {
             return try browse(target: target, bucket: bucket, prefix: prefix, request: request, routed: routed)
         case .acl(let target):
             guard target.browseable else { throw .accessDenied }
-            return Response(status: 200, contentType: "application/xml", body: Array(S3XML.publicReadACL.utf8))
+            return Response(status: 200, contentType: "application/xml",
+                            body: Array((target.isPrivate ? S3XML.privateACL : S3XML.publicReadACL).utf8))
         case .location(let target):
             guard target.browseable else { throw .accessDenied }
             return Response(status: 200, contentType: "application/xml", body: Array(S3XML.location(region: target.region).utf8))
