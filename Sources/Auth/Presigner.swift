@@ -34,6 +34,11 @@ public enum Presigner {
             + URLEncoding.uriEncode(bucket) + "/" + URLEncoding.uriEncode(prefix, encodeSlash: false)
     }
 
+    /// The unsigned URL of `bucket/key`: what a public bucket's object is read at.
+    public static func plainURL(base: BaseURL, bucket: String, key: String) -> String {
+        origin(base) + SigV4.encodePath(base.path + bucket + "/" + key)
+    }
+
     /// The Host header a client sends for the base URL (the port only when it is given).
     static func hostHeader(_ base: BaseURL) -> String { base.host + (base.port.map { ":\($0)" } ?? "") }
 

@@ -51,11 +51,21 @@ struct Presign: ParsableCommand {
         }
         if !capability && key.isEmpty { throw StartupError("\(url) names no key (a prefix needs --capability)") }
         let startup = Startup(configArgument: config, environment: CGI.environment())
+        // Without a file the defaults load, which have no base_url or credentials: say why.
+        guard startup.configFile != nil else { throw StartupError(Startup.noConfigFile) }
         let loaded = try startup.loadConfig()
         guard let base = loaded.baseURL else {
             throw StartupError("base_url is not set in the config: presigned URLs are made under base_url")
         }
         guard let target = loaded.target(named: bucket) else { throw StartupError("targets: no target is named \(bucket)") }
+        guard target.isPrivate else {
+            throw StartupError("bucket \(target.name) is public and checks no signature: "
+                               + "its URL is \(Presigner.plainURL(base: base, bucket: target.name, key: key))")
+        }
+        if capability && !key.isEmpty && !key.hasSuffix("/") {
+            ProcessControl.printError("x2s3 presign: warning: the prefix \(key) does not end in /, so the link also opens "
+                                      + "every key that merely starts with it (\(key)x/, \(key).zarr/, …)")
+        }
         let allowed = loaded.credentials.filter { $0.allows(bucket: target.name) }
         let credential: Credential
         if let accessKey {

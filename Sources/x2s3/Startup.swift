@@ -22,14 +22,22 @@ struct Startup: Sendable {
     /// `./config.yaml` that nobody asked for means "defaults plus environment"; a missing file that
     /// was named explicitly is an error (the loader reports it).
     func loadConfig() throws(StartupError) -> Config {
-        let (path, explicit) = ConfigLoader.resolvePath(argument: configArgument, environment: environment)
-        let source: String? = explicit || access(path, F_OK) == 0 ? path : nil
+        let source = configFile
         do {
             return try ConfigLoader.load(path: source, environment: environment)
         } catch {
             throw StartupError("\(error)")
         }
     }
+
+    /// The config file `loadConfig` reads: nil when none was named and `./config.yaml` is absent.
+    var configFile: String? {
+        let (path, explicit) = ConfigLoader.resolvePath(argument: configArgument, environment: environment)
+        return explicit || access(path, F_OK) == 0 ? path : nil
+    }
+
+    /// Why there is no config file, for the commands that need one.
+    static let noConfigFile = "no config file: ./config.yaml does not exist; name one with --config FILE or X2S3_CONFIG"
 
     /// The original's level names (case-insensitive); anything else is `info`.
     static func level(_ name: String) -> Logger.Level {

@@ -3,6 +3,7 @@ prefix (browsed in headless Chromium, read by zarr over plain HTTP, refused outs
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -95,6 +96,37 @@ def test_presign_errors_are_one_line(lab, args, message):
     out = presign(lab, *args)
     assert out.returncode == 1 and message in out.stderr and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_presign_without_a_config_file_says_so(tmp_path):
+    # No --config, no X2S3_CONFIG, no ./config.yaml: the defaults would load, without base_url or
+    # credentials, and blame those.
+    env = {k: v for k, v in os.environ.items() if k.upper() != "X2S3_CONFIG"}
+    out = subprocess.run([str(X2S3), "presign", "s3://lab/hello.txt"], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path, env=env)
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "x2s3 presign: no config file: ./config.yaml does not exist; name one with --config FILE or X2S3_CONFIG"]
+    check = subprocess.run([str(X2S3), "--check-config"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert check.returncode == 0 and check.stdout.startswith("config OK: 0 targets; no config file"), check.stdout
+
+
+def test_presign_of_a_public_bucket_gives_its_plain_url(lab):
+    out = presign(lab, "s3://pub/hello.txt")
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.strip() == f"x2s3 presign: bucket pub is public and checks no signature: its URL is http://{VHOST}:{lab.port}/pub/hello.txt"
+
+
+def test_a_capability_prefix_without_a_slash_is_warned_about(lab):
+    out = presign(lab, "s3://lab/ds", "--capability", "--access-key", LAB_KEY)
+    assert out.returncode == 0 and "/_x2s3/c/" in out.stdout
+    assert "warning: the prefix ds does not end in /" in out.stderr
+    assert "warning" not in presign(lab, "s3://lab/ds/", "--capability", "--access-key", LAB_KEY).stderr
+
+
+def test_check_config_names_the_private_buckets_and_the_file(lab):
+    out = subprocess.run([str(X2S3), "--check-config", "--config", str(lab.config)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"config OK: 3 targets (2 private: lab, other); from {lab.config}"
 
 
 def test_presign_without_base_url_names_the_key(lab, tmp_path):
