@@ -14,12 +14,19 @@ extension HTMLPages {
         }
     }
 
+    /// What a person refused by a private bucket is told: how such a bucket opens.
+    public static let privateBucketHint = "This bucket is private. It opens to an S3 client with an access key allowed on it, "
+        + "to a presigned URL for one object, or through a capability link (a URL with /_x2s3/c/ in it) for a folder: "
+        + "ask whoever shares the data for one."
+
     /// One error as a page. `resource` is the request path the XML document would name.
-    public static func error(_ w: S3Error.Wire, resource: String, requestID: String, back: Back, context: Context) -> String {
+    public static func error(_ w: S3Error.Wire, resource: String, requestID: String, back: Back, context: Context,
+                             hint: String? = nil) -> String {
         let reason = HTTPStatus.knownReason(w.status) ?? "Error"
         var s = head(title: "\(w.status) \(reason)", context: context)
         s += "<main class=\"error\"><p class=\"status\"><span class=\"badge err\">\(w.status)</span> \(htmlEscape(reason))</p>"
         s += "<h1>\(htmlEscape(w.message))</h1>"
+        if let hint { s += "<p class=\"hint\">\(htmlEscape(hint))</p>" }
         s += "<dl class=\"facts\"><div><dt>Code</dt><dd><code>\(htmlEscape(w.code))</code></dd></div>"
         if w.namesResource {
             s += "<div><dt>Resource</dt><dd><code>\(htmlEscape(resource))</code></dd></div>"

@@ -80,6 +80,7 @@ enum Stylesheet {
     @media (prefers-color-scheme:dark){.badge.err{background:#4a1d19;color:#f6c3bd}}
     main.error dl.facts code{overflow-wrap:anywhere}
     main.error .actions .icon{margin-right:.4rem}
+    main.error .hint{max-width:46rem;margin:.4rem 0 1rem}
     .find-bar{display:flex;flex-wrap:wrap;gap:.6rem 1.5rem;align-items:center;margin:.2rem 0 .6rem}
     .find-bar form,.find-bar .filter{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}
     .find-bar .filter[hidden]{display:none}

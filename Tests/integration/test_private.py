@@ -90,6 +90,18 @@ def test_a_private_buckets_acl_grants_its_owner_alone(lab):
     assert error_of(e) == ("AccessDenied", 403)
 
 
+def test_a_person_refused_by_a_private_bucket_is_told_how_it_opens(lab):
+    html = {"Accept": "text/html"}
+    for path in ("/lab/", "/lab/hello.txt", "/lab/no-such-key"):
+        r = lab.get(path, headers=html)
+        assert r.status_code == 403 and r.headers["Content-Type"].startswith("text/html"), path
+        assert "This bucket is private." in r.text and "/_x2s3/c/" in r.text, path
+    # Not for machines (the XML error is S3's), and not on a public bucket's errors.
+    assert b"private" not in lab.get("/lab/hello.txt").content
+    r = lab.get("/pub/no-such-key", headers=html)
+    assert r.status_code == 404 and "This bucket is private." not in r.text
+
+
 def test_virtual_host_style_requests_verify(lab):
     url = f"{lab.base_url}/q%23%3F%26%3Cb%3E%20%2B%3D%40%27%281%29%25.txt"
     host = f"lab.{VHOST}:{lab.port}"

@@ -39,6 +39,7 @@ extension Dispatcher {
             access = .credential(credential)
         } catch {
             routed.route = .error(error)
+            routed.refusedPrivate = true
         }
         return true
     }

@@ -274,7 +274,8 @@ public struct Dispatcher {
         if isHead {
             r = Response(status: w.status, contentType: "application/xml")
         } else if let page {
-            let html = HTMLPages.error(w, resource: resource, requestID: requestID, back: page.back, context: page.context)
+            let hint = page.privateBucket && w.code == "AccessDenied" ? HTMLPages.privateBucketHint : nil
+            let html = HTMLPages.error(w, resource: resource, requestID: requestID, back: page.back, context: page.context, hint: hint)
             r = Response(status: w.status, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
         } else {
             r = Response(status: w.status, contentType: "application/xml", body: Array(S3XML.error(w, resource: resource, requestID: requestID).utf8))

@@ -48,4 +48,7 @@ public struct RoutedRequest: Sendable, Equatable {
     public var capability: String? = nil
     /// The request names a key inside the bucket (what an error's operation is counted as).
     public var hasKey = false
+    /// Access control replaced a private bucket's route with its refusal (an error page for a
+    /// person then says how such a bucket opens).
+    public var refusedPrivate = false
 }
