@@ -19,6 +19,10 @@ extension HTMLPages {
         + "to a presigned URL for one object, or through a capability link (a URL with /_x2s3/c/ in it) for a folder: "
         + "ask whoever shares the data for one."
 
+    /// What a person whose capability link was refused is told.
+    public static let capabilityHint = "This link has expired, or it does not open this path: "
+        + "a capability link opens one folder until a date. Ask whoever shared it for a new one."
+
     /// One error as a page. `resource` is the request path the XML document would name.
     public static func error(_ w: S3Error.Wire, resource: String, requestID: String, back: Back, context: Context,
                              hint: String? = nil) -> String {

@@ -62,10 +62,6 @@ struct Presign: ParsableCommand {
             throw StartupError("bucket \(target.name) is public and checks no signature: "
                                + "its URL is \(Presigner.plainURL(base: base, bucket: target.name, key: key))")
         }
-        if capability && !key.isEmpty && !key.hasSuffix("/") {
-            ProcessControl.printError("x2s3 presign: warning: the prefix \(key) does not end in /, so the link also opens "
-                                      + "every key that merely starts with it (\(key)x/, \(key).zarr/, …)")
-        }
         let allowed = loaded.credentials.filter { $0.allows(bucket: target.name) }
         let credential: Credential
         if let accessKey {
@@ -78,6 +74,10 @@ struct Presign: ParsableCommand {
             throw StartupError("credentials: no credential may read bucket \(target.name)")
         } else {
             throw StartupError("several credentials may read bucket \(target.name); choose one with --access-key (\(allowed.map(\.accessKey).joined(separator: ", ")))")
+        }
+        if capability && !key.isEmpty && !key.hasSuffix("/") {
+            ProcessControl.printError("x2s3 presign: warning: the prefix \(key) does not end in /, so the link also opens "
+                                      + "every key that merely starts with it (\(key)x/, \(key).zarr/, …)")
         }
         let now = WallClock.now()
         return capability

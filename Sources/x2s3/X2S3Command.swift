@@ -84,8 +84,8 @@ struct X2S3Command: ParsableCommand {
 
     private func serve(startup: Startup, config loaded: Config, logger: Logger) throws(StartupError) {
         if checkConfig {
-            let count = loaded.targets.count, hidden = loaded.targets.filter(\.isPrivate).map(\.name)
-            let privates = hidden.isEmpty ? "" : " (\(hidden.count) private: \(hidden.joined(separator: ", ")))"
+            let count = loaded.targets.count, privateNames = loaded.targets.filter(\.isPrivate).map(\.name)
+            let privates = privateNames.isEmpty ? "" : " (\(privateNames.count) private: \(privateNames.joined(separator: ", ")))"
             let source = startup.configFile.map { "from \($0)" }
                 ?? "no config file (./config.yaml does not exist, and neither --config nor X2S3_CONFIG names one): the defaults and X2S3_* variables"
             print("config OK: \(count) target\(count == 1 ? "" : "s")\(privates); \(source)")

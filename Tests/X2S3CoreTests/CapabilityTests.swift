@@ -60,6 +60,14 @@ final class CapabilityTests {
         }
     }
 
+    @Test func aPublicBucketsPlainURLIsEncodedAsTheSignedOnes() {
+        let base = BaseURL(scheme: "https", host: "data.example.org", port: 8443, path: "/s3/")
+        #expect(Presigner.plainURL(base: base, bucket: "pub", key: "a b/ሴ+(1)%.txt")
+                == "https://data.example.org:8443/s3/pub/a%20b/%E1%88%B4%2B%281%29%25.txt")
+        #expect(Presigner.plainURL(base: BaseURL(scheme: "http", host: "h", port: nil, path: "/"), bucket: "pub", key: "k")
+                == "http://h/pub/k")
+    }
+
     @Test func presignedObjectURLsVerify() throws {
         let base = BaseURL(scheme: "https", host: "data.example.org", port: 8443, path: "/s3/")
         let url = Presigner.objectURL(base: base, bucket: "lab", key: "a b/ሴ+(1).txt", credential: Self.lab, now: Self.now, expires: 600)

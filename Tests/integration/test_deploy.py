@@ -129,6 +129,9 @@ def read_object(nginx: Nginx, site) -> None:
     r = nginx.get("/data/dir/object.bin", headers={"Range": "bytes=-1000"})
     assert r.status_code == 206 and r.content == site["content"][-1000:]
     assert nginx.get("/data/nope").status_code == 404
+    # A query reaches the worker inside REQUEST_URI (the params send no QUERY_STRING).
+    r = nginx.get("/data?list-type=2&prefix=dir/&delimiter=/")
+    assert r.status_code == 200 and b"<Key>dir/object.bin</Key>" in r.content and b"<Prefix>dir/</Prefix>" in r.content, r.text[:300]
 
 
 def unit_values(path: Path) -> dict[str, str]:

@@ -91,6 +91,8 @@ def test_presigned_urls_open_only_what_they_sign(lab):
     (["s3://lab/hello.txt", "--access-key", LAB_KEY, "--expires", "8d"], "--expires must be"),
     (["lab/hello.txt"], "expected s3://bucket/key"),
     (["s3://lab/", "--access-key", LAB_KEY], "names no key"),
+    # The warning about a prefix without `/` waits for a link to be made: an error stays one line.
+    (["s3://lab/ds", "--capability", "--access-key", "AKNOBODY"], "credentials: no access_key AKNOBODY"),
 ])
 def test_presign_errors_are_one_line(lab, args, message):
     out = presign(lab, *args)
@@ -169,6 +171,10 @@ def test_an_expired_capability_link_is_refused(lab):
     time.sleep(2.1)
     r = requests.get(cap + "v2.zarr/0.0")
     assert r.status_code == 403 and xml_fields(r.content)[1]["Message"] == "Request has expired"
+    # A person's browser is told to ask for a new link (not how a private bucket opens).
+    page = requests.get(cap, headers={"Accept": "text/html"})
+    assert page.status_code == 403 and "This link has expired, or it does not open this path" in page.text
+    assert "This bucket is private." not in page.text
 
 
 def test_zarr_reads_chunks_under_a_capability_base_url(lab):

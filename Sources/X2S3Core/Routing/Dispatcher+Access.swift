@@ -39,7 +39,7 @@ extension Dispatcher {
             access = .credential(credential)
         } catch {
             routed.route = .error(error)
-            routed.refusedPrivate = true
+            routed.refusal = .privateBucket
         }
         return true
     }
@@ -64,6 +64,7 @@ extension Dispatcher {
             access = .capability(grant, token: token)
         } catch {
             routed.route = .error(error)
+            routed.refusal = .capability
         }
         return true
     }

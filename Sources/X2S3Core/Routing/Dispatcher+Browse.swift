@@ -51,7 +51,6 @@ extension Dispatcher {
     func errorPage(_ request: S3Request, _ routed: RoutedRequest) -> ErrorPage? {
         guard config.ui, request.method != "HEAD", Router.prefersHTML(request.header("accept")) else { return nil }
         let context = pageContext(request, routed)
-        let privateBucket = routed.refusedPrivate || routed.route.target?.isPrivate == true
         var folder: (target: Target, bucket: String, prefix: String)?
         switch routed.route {
         case .object(let t, let bucket, let key), .preview(let t, let bucket, let key): folder = (t, bucket, Self.parentPrefix(key))
@@ -59,11 +58,11 @@ extension Dispatcher {
         default: folder = nil
         }
         guard let folder, folder.target.browseable else {
-            return ErrorPage(context: context, back: HTMLPages.Back(href: context.home, label: "all buckets"), privateBucket: privateBucket)
+            return ErrorPage(context: context, back: HTMLPages.Back(href: context.home, label: "all buckets"), refusal: routed.refusal)
         }
         let label = folder.prefix.isEmpty ? folder.bucket : String(folder.prefix.dropFirst(Self.parentPrefix(folder.prefix).count))
         return ErrorPage(context: context, back: HTMLPages.Back(href: context.href(bucket: folder.bucket, key: folder.prefix), label: label),
-                         privateBucket: privateBucket)
+                         refusal: routed.refusal)
     }
 
     /// The folder holding a key or folder prefix: `a/b/c` and `a/b/c/` → `a/b/`, `c` → empty.
@@ -118,8 +117,8 @@ extension Dispatcher {
 struct ErrorPage {
     var context: HTMLPages.Context
     var back: HTMLPages.Back
-    /// The request named a private bucket: a refusal then says how such a bucket opens.
-    var privateBucket = false
+    /// Why access control refused the request, if it did: the page then says how it opens.
+    var refusal: Refusal? = nil
 }
 
 /// A sink that keeps the bytes in memory, for reading small metadata objects through the

@@ -274,7 +274,11 @@ public struct Dispatcher {
         if isHead {
             r = Response(status: w.status, contentType: "application/xml")
         } else if let page {
-            let hint = page.privateBucket && w.code == "AccessDenied" ? HTMLPages.privateBucketHint : nil
+            let hint: String? = switch page.refusal {
+            case .privateBucket? where w.code == "AccessDenied": HTMLPages.privateBucketHint
+            case .capability? where w.code == "AccessDenied": HTMLPages.capabilityHint
+            default: nil
+            }
             let html = HTMLPages.error(w, resource: resource, requestID: requestID, back: page.back, context: page.context, hint: hint)
             r = Response(status: w.status, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
         } else {

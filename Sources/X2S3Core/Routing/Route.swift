@@ -48,7 +48,13 @@ public struct RoutedRequest: Sendable, Equatable {
     public var capability: String? = nil
     /// The request names a key inside the bucket (what an error's operation is counted as).
     public var hasKey = false
-    /// Access control replaced a private bucket's route with its refusal (an error page for a
-    /// person then says how such a bucket opens).
-    public var refusedPrivate = false
+    /// Why access control replaced the route with its refusal, if it did (an error page for a
+    /// person then says how to get in).
+    public var refusal: Refusal? = nil
+}
+
+/// What access control refused: a private bucket's request without a good signature, or a
+/// capability link that has expired or does not cover the request.
+public enum Refusal: Sendable, Equatable {
+    case privateBucket, capability
 }
