@@ -74,6 +74,7 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
     """Runs every mode against one pool (`workers`, or None for the config's pool) and returns
     the Markdown table."""
     slices = max(1, round(duration / 2))
+    slice_s = max(1, round(duration / slices))  # wrk runs whole seconds
     root = out / "private"
     root.mkdir(parents=True, exist_ok=True)
     obj = root / "small-16k.bin"
@@ -125,7 +126,7 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
                 elif mode.endswith("presigned"):
                     path = presigned[mode]
                 cpu0 = _pool_cpu_seconds(srv.pool_pid())
-                r = wrk_run(srv.port, path, duration / slices, connections, threads=2, lua=lua)
+                r = wrk_run(srv.port, path, slice_s, connections, threads=2, lua=lua)
                 sizes.append(len(children(srv.pool_pid())))  # at the run's end: retiring takes a second per idle worker
                 worker_us[mode].append((_pool_cpu_seconds(srv.pool_pid()) - cpu0) * 1e6 / max(1, r["requests"]))
                 if r["errors"]:
@@ -145,11 +146,11 @@ def measure_pool(repo: Path, out: Path, workers: int | None, duration: float, re
         return statistics.median(x / y for x, y in zip(runs[k], runs[base]))
     lines = [
         f"## Private buckets: signature verification (scripts/bench --private), {pool}", "",
-        f"{repeat} run(s) of {duration:g} s per mode, each cut into {slices} slice(s) of {duration / slices:g} s with the modes "
+        f"{repeat} run(s) of {duration:g} s per mode, each cut into {slices} slice(s) of {slice_s} s with the modes "
         f"taking turns slice by slice (figures and ratios are medians over the {rounds} slices); "
         f"{connections} connections, {size} workers at the slices' ends; "
         f"load average {loads[0][0]:.2f} → {loads[-1][0]:.2f}.", "",
-        "| what | req/s (median) | worker CPU µs/request | vs public, same run | vs the same bytes to the public bucket | target |",
+        "| what | req/s (median) | worker CPU µs/request | vs public, same round | vs the same bytes to the public bucket | target |",
         "|---|---|---|---|---|---|",
         f"| 16 KiB GET, public bucket | {med['public']:,.0f} | {cpu['public']:.1f} | 1.00× | | |",
         f"| the same, header-signed (ignored: public buckets never check) | {med['public-header']:,.0f} | {cpu['public-header']:.1f} | {ratio('public-header', 'public'):.2f}× | | |",
