@@ -30,13 +30,24 @@ struct X2S3Command: ParsableCommand {
     /// be taken by this command's option of the same name.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "presign" {
-            Presign.main(Array(arguments.dropFirst()))
+        if let (before, after) = presignArguments(arguments) {
+            Presign.main(after + before)
         } else if arguments.count == 2, arguments.first == "help", arguments.last == "presign" {
             Presign.main(["--help"])
         } else {
             main(arguments)
         }
+    }
+
+    /// `presign`'s arguments, when it is the subcommand: a `--config` written before it (as the
+    /// usage line allows for this command) is handed to it too.
+    static func presignArguments(_ arguments: [String]) -> (before: [String], after: [String])? {
+        var i = 0
+        while i < arguments.count {
+            if arguments[i] == "presign" { return (Array(arguments[..<i]), Array(arguments[(i + 1)...])) }
+            if arguments[i] == "--config", i + 1 < arguments.count { i += 2 } else if arguments[i].hasPrefix("--config=") { i += 1 } else { return nil }
+        }
+        return nil
     }
 
     @Option(help: "Config file (default: $X2S3_CONFIG, else ./config.yaml).")

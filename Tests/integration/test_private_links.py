@@ -112,6 +112,14 @@ def test_presign_without_a_config_file_says_so(tmp_path):
     assert check.returncode == 0 and check.stdout.startswith("config OK: 0 targets; no config file"), check.stdout
 
 
+def test_presign_takes_a_config_written_before_it(lab):
+    for args in (["--config", str(lab.config), "presign"], [f"--config={lab.config}", "presign"]):
+        out = subprocess.run([str(X2S3), *args, "s3://lab/hello.txt", "--access-key", LAB_KEY],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and "X-Amz-Signature=" in out.stdout, (args, out.stderr)
+        assert curl(lab, out.stdout.strip()) == (200, lab.files["hello.txt"])
+
+
 def test_presign_of_a_public_bucket_gives_its_plain_url(lab):
     out = presign(lab, "s3://pub/hello.txt")
     assert out.returncode == 1 and out.stdout == ""
