@@ -21,9 +21,9 @@ public enum Presigner {
                                 SigV4Verifier.unsignedPayload].joined(separator: "\n")
         let stringToSign = [SigV4Verifier.algorithm, amzDate, scope.text, SHA256.hex(SHA256.hash(Array(canonicalRequest.utf8)))]
             .joined(separator: "\n")
-        let key = SigV4Verifier.deriveKey(secret: credential.secretKey, scope: scope)
-        let signature = SHA256.hex(HMACSHA256.authenticate(key: key, message: Array(stringToSign.utf8)))
-        return origin(base) + SigV4.encodePath(path) + "?" + canonicalQuery + "&X-Amz-Signature=" + signature
+        let signingKey = SigV4Verifier.deriveKey(secret: credential.secretKey, scope: scope)
+        let signature = SHA256.hex(HMACSHA256.authenticate(key: signingKey, message: Array(stringToSign.utf8)))
+        return plainURL(base: base, bucket: bucket, key: key) + "?" + canonicalQuery + "&X-Amz-Signature=" + signature
     }
 
     /// A capability link for every key under `prefix` of `bucket` until `now + expires`.

@@ -54,7 +54,7 @@ final class DispatchBenchmark {
 
     /// µs per call of `body`: the best of several rounds, as the machine's other work only
     /// ever adds time.
-    static func bestMicroseconds(_ body: () -> Void) -> Double {
+    static func bestMicroseconds(calls: Int = calls, _ body: () -> Void) -> Double {
         var us = Double.infinity
         for _ in 0..<rounds {
             let elapsed = ContinuousClock().measure { for _ in 0..<calls { body() } }
@@ -118,14 +118,7 @@ final class DispatchBenchmark {
             tick &+= 1
             for i in stride(from: 0, to: junk.count, by: 64) { junk[i] = tick }
         }
-        let cold = { (body: () -> Void) -> Double in
-            var us = Double.infinity
-            for _ in 0..<Self.rounds {
-                let elapsed = ContinuousClock().measure { for _ in 0..<2_000 { evict(); body() } }
-                us = min(us, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / 2_000)
-            }
-            return us
-        }
+        let cold = { (body: () -> Void) in Self.bestMicroseconds(calls: 2_000) { evict(); body() } }
         let base = cold {}
         // X2S3_BENCH_ONLY names one row: a profile of the run then shows that row's cost alone.
         let chosen = getenv("X2S3_BENCH_ONLY").map { String(cString: $0) }

@@ -35,19 +35,20 @@ public enum S3XML {
 
     /// The original's public-read ACL (AllUsers READ), now with the S3 namespace.
     public static var publicReadACL: String {
-        declaration + "<AccessControlPolicy xmlns=\"\(namespace)\">" + ownerElement
-            + "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\">"
-            + "<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>"
-            + "</AccessControlList></AccessControlPolicy>"
+        acl(granteeType: "Group", grantee: "<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>", permission: "READ")
     }
 
     /// A private bucket's ACL: S3's canned `private`, the owner's grant alone. (AllUsers READ
     /// would tell a client or an auditor that anyone may read it.)
     public static var privateACL: String {
+        acl(granteeType: "CanonicalUser", grantee: "<ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName>", permission: "FULL_CONTROL")
+    }
+
+    /// An AccessControlPolicy of the owner with one grant.
+    private static func acl(granteeType: String, grantee: String, permission: String) -> String {
         declaration + "<AccessControlPolicy xmlns=\"\(namespace)\">" + ownerElement
-            + "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">"
-            + "<ID>\(ownerID)</ID><DisplayName>\(ownerName)</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
-            + "</AccessControlList></AccessControlPolicy>"
+            + "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"\(granteeType)\">"
+            + grantee + "</Grantee><Permission>\(permission)</Permission></Grant></AccessControlList></AccessControlPolicy>"
     }
 
     /// GetBucketLocation: empty means us-east-1, as S3 answers.
