@@ -118,9 +118,9 @@ public final class DigestState {
 /// The digest algorithms fetched from libcrypto's default provider once per process. Passing
 /// the legacy `EVP_sha256()` to `EVP_DigestInit_ex` makes OpenSSL 3 fetch the implementation
 /// (a locked provider-store lookup) on every init. Nil when the provider lacks one (MD5 under a
-/// FIPS-only configuration): the legacy object is used and fails as before.
-// SAFETY: a fetched EVP_MD is immutable and reference-counted; OpenSSL documents sharing one
-// between threads as safe. These are never freed (process lifetime).
+/// FIPS-only configuration): the legacy object is used and fails as before. Never freed
+/// (process lifetime).
+// SAFETY: a fetched EVP_MD is immutable and refcounted; OpenSSL documents sharing one between threads.
 private struct FetchedDigests: @unchecked Sendable {
     let sha256: OpaquePointer?
     let md5: OpaquePointer?

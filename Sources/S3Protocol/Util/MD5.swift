@@ -4,8 +4,7 @@ import Hashing
 /// MD5 (RFC 1321), incremental, computed by libcrypto. Only for content ETags, which S3
 /// clients verify as MD5; never for anything security-related. A value: a copy continues on
 /// its own.
-// SAFETY: the shared DigestState is only mutated after `unique()` made it this value's own
-// (copy-on-write, as Array does), so no two values ever mutate one context.
+// SAFETY: DigestState is mutated only once `unique()` made it this value's own (copy-on-write).
 public struct MD5: @unchecked Sendable {
     private var state = DigestState(.md5)
 

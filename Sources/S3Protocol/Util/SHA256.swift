@@ -4,8 +4,7 @@ import Hashing
 /// SHA-256 (FIPS 180-4), incremental: `update` any number of times, then `finalize` once.
 /// Computed by libcrypto. Used for listing tokens, HMAC and SigV4. A value: a copy continues
 /// on its own.
-// SAFETY: the shared DigestState is only mutated after `unique()` made it this value's own
-// (copy-on-write, as Array does), so no two values ever mutate one context.
+// SAFETY: DigestState is mutated only once `unique()` made it this value's own (copy-on-write).
 public struct SHA256: @unchecked Sendable {
     /// The digest size in bytes.
     public static let digestSize = 32
